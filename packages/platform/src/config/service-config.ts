@@ -1,0 +1,85 @@
+import { z } from "zod";
+import { type BreakerPolicy, defaultBreakerPolicy } from "../resilience/dependency-breaker.js";
+import { defaultRetryPolicy, type RetryPolicy } from "../resilience/retry-idempotent.js";
+import { envFields } from "./env-fields.js";
+import { type Env, loadConfig } from "./load-config.js";
+
+/** Environment every service reads. Each variable is documented in the README's table. */
+export function baseEnvSchema(defaultPort: number) {
+  return z.object({
+    /** Port serving gRPC, Connect, gRPC-Web and the probe routes. */
+    PORT: envFields.port(defaultPort),
+    /** Interface to bind. */
+    HOST: z.string().default("0.0.0.0"),
+    LOG_LEVEL: envFields.logLevel(),
+    /** Postgres URL; unset means embedded PGlite under KASSA_DATA_DIR/<service>. */
+    DATABASE_URL: envFields.url(["postgres:", "postgresql:"]).optional(),
+    /** Where PGlite keeps its files when DATABASE_URL is unset. */
+    KASSA_DATA_DIR: z.string().default(".data"),
+    /** Size of the Postgres connection pool. */
+    DATABASE_POOL_SIZE: envFields.positiveInt(10),
+    /** Redis URL; unset means the in-process stand-in (development only). */
+    REDIS_URL: envFields.url(["redis:", "rediss:"]).optional(),
+    /** Prepended to every Redis key; services share one namespace so they can evict each other's caches. */
+    REDIS_KEY_PREFIX: z.string().default("kassa:"),
+    /** Per-check health timeout. */
+    HEALTH_CHECK_TIMEOUT_MS: envFields.durationMs(5000),
+    /** How long a health report is reused before checks run again. */
+    HEALTH_CACHE_MS: envFields.durationMs(1000),
+    /** Background health evaluation interval (feeds gRPC Watch and metrics). */
+    HEALTH_POLL_INTERVAL_MS: envFields.durationMs(5000),
+    /** After SIGTERM: how long to keep serving with readiness 503 so load balancers notice. */
+    SHUTDOWN_DELAY_MS: envFields.durationMs(0),
+    /** After SIGTERM and the delay: how long in-flight calls get to finish. */
+    SHUTDOWN_TIMEOUT_MS: envFields.durationMs(10_000),
+  });
+}
+
+/** The settings of one dependency, read from `<NAME>_URL`, `<NAME>_TIMEOUT_MS`… */
+export interface DependencyConfig {
+  url: string;
+  timeoutMs: number;
+  breaker: BreakerPolicy;
+  retry: RetryPolicy;
+}
+
+/** The environment variables of one dependency, prefixed with its upper-case name. */
+export function dependencyEnvSchema(name: string) {
+  const p = name.toUpperCase();
+  return z.object({
+    [`${p}_URL`]: envFields.url(["http:", "https:"]),
+    [`${p}_TIMEOUT_MS`]: envFields.durationMs(2000),
+    [`${p}_BREAKER_FAILURE_RATIO`]: z.coerce
+      .number({ error: "must be a number above 0 and at most 1" })
+      .gt(0, "must be a number above 0 and at most 1")
+      .max(1, "must be a number above 0 and at most 1")
+      .default(defaultBreakerPolicy.failureRatio),
+    [`${p}_BREAKER_MIN_CALLS`]: envFields.positiveInt(defaultBreakerPolicy.minimumCalls),
+    [`${p}_BREAKER_WINDOW_MS`]: envFields.durationMs(defaultBreakerPolicy.windowMs),
+    [`${p}_BREAKER_HALF_OPEN_AFTER_MS`]: envFields.durationMs(defaultBreakerPolicy.halfOpenAfterMs),
+    [`${p}_BREAKER_HALF_OPEN_CALLS`]: envFields.positiveInt(defaultBreakerPolicy.halfOpenCalls),
+    [`${p}_RETRIES`]: z.coerce
+      .number({ error: "must be a whole number" })
+      .int("must be a whole number")
+      .min(0, "must not be negative")
+      .default(defaultRetryPolicy.maxRetries),
+  });
+}
+
+/** Reads one dependency's settings from the environment. */
+export function loadDependencyConfig(name: string, env: Env): DependencyConfig {
+  const p = name.toUpperCase();
+  const values = loadConfig(dependencyEnvSchema(name), env) as Record<string, string | number>;
+  return {
+    url: String(values[`${p}_URL`]),
+    timeoutMs: Number(values[`${p}_TIMEOUT_MS`]),
+    breaker: {
+      failureRatio: Number(values[`${p}_BREAKER_FAILURE_RATIO`]),
+      minimumCalls: Number(values[`${p}_BREAKER_MIN_CALLS`]),
+      windowMs: Number(values[`${p}_BREAKER_WINDOW_MS`]),
+      halfOpenAfterMs: Number(values[`${p}_BREAKER_HALF_OPEN_AFTER_MS`]),
+      halfOpenCalls: Number(values[`${p}_BREAKER_HALF_OPEN_CALLS`]),
+    },
+    retry: { ...defaultRetryPolicy, maxRetries: Number(values[`${p}_RETRIES`]) },
+  };
+}

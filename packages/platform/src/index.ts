@@ -1,0 +1,103 @@
+/**
+ * @kassa/platform — the machinery every Kassa service shares. This file is the package's
+ * whole public face; nothing imports its internals.
+ *
+ * - Service runtime: {@link defineService} describes a service, {@link runService} is its
+ *   `main.ts`, {@link startService} starts it in-process (tests). One port serves gRPC (h2c),
+ *   Connect and gRPC-Web over HTTP/1.1 and HTTP/2, plus `/health`, `/health/live`,
+ *   `/health/ready` and `/metrics`.
+ * - Health: {@link Checker}, {@link createHealthMonitor}, built-in Postgres, Redis and
+ *   dependency checks, grpc.health.v1.
+ * - Resilience: {@link createResilientClient} (deadline + {@link createDependencyBreaker} +
+ *   {@link retryIdempotent} for idempotent methods only).
+ * - Storage: {@link openDatabase} (postgres.js or PGlite under drizzle), {@link RedisStore}.
+ * - Config, logging, metrics, clock: {@link loadConfig}, {@link createLogger},
+ *   {@link createServiceMetrics}, {@link Clock}.
+ */
+
+export { ConfigError, type ConfigProblem } from "./config/config-error.js";
+export { envFields } from "./config/env-fields.js";
+export { type Env, loadConfig } from "./config/load-config.js";
+export { Secret } from "./config/secret.js";
+export {
+  baseEnvSchema,
+  type DependencyConfig,
+  dependencyEnvSchema,
+} from "./config/service-config.js";
+export type {
+  Checker,
+  CheckReport,
+  CheckResult,
+  HealthReport,
+  HealthStatus,
+} from "./health/checker.js";
+export { createDependencyCheck, type DependencyCheckOptions } from "./health/dependency-check.js";
+export { createGrpcHealthService } from "./health/grpc-health-service.js";
+export {
+  createHealthMonitor,
+  type HealthChange,
+  type HealthMonitor,
+  type HealthMonitorOptions,
+  type ServicePhase,
+} from "./health/health-monitor.js";
+export { answerHealthRoute, healthBody } from "./health/health-routes.js";
+export { createPostgresCheck, type PostgresCheckOptions } from "./health/postgres-check.js";
+export { createRedisCheck, type RedisCheckOptions } from "./health/redis-check.js";
+export { type Clock, systemClock } from "./observability/clock.js";
+export { errorCodeName } from "./observability/error-code-name.js";
+export { createLogger, type Logger, type LoggerConfig } from "./observability/logger.js";
+export { createServiceMetrics, type ServiceMetrics } from "./observability/metrics.js";
+export {
+  type BreakerPolicy,
+  type BreakerState,
+  createDependencyBreaker,
+  type DependencyBreaker,
+  type DependencyBreakerOptions,
+  defaultBreakerPolicy,
+  isCircuitOpenError,
+} from "./resilience/dependency-breaker.js";
+export {
+  createResilientClient,
+  type ResilientClientOptions,
+} from "./resilience/resilient-client.js";
+export {
+  defaultRetryPolicy,
+  isIdempotent,
+  type RetryPolicy,
+  retryIdempotent,
+} from "./resilience/retry-idempotent.js";
+export { isTransientError, transientCodes } from "./resilience/transient-error.js";
+export {
+  createObserveInterceptor,
+  type RequestContext,
+  requestContext,
+  requestContextKey,
+} from "./server/observe-rpc.js";
+export { createOnePortServer, type OnePortServer } from "./server/one-port-server.js";
+export {
+  type BaseConfig,
+  type DependencyServices,
+  defineService,
+  type ServiceConfig,
+  type ServiceContext,
+  type ServiceDefinition,
+} from "./server/service-definition.js";
+export {
+  loadServiceConfig,
+  migrateService,
+  type RunningService,
+  runService,
+  type StartServiceOptions,
+  startService,
+} from "./server/service-runtime.js";
+export {
+  type Database,
+  type DatabaseHandle,
+  type DatabaseOptions,
+  type MigrationOptions,
+  openDatabase,
+  type PoolUsage,
+} from "./storage/database.js";
+export { createRedisStore, type RedisStoreOptions } from "./storage/ioredis-store.js";
+export { createMemoryRedisStore } from "./storage/memory-redis-store.js";
+export type { RedisStore, SetOptions } from "./storage/redis-store.js";

@@ -1,0 +1,46 @@
+import { type Logger, type LoggerOptions, pino } from "pino";
+
+export type { Logger } from "pino";
+
+/** Options for {@link createLogger}. */
+export interface LoggerConfig {
+  /** The service name, added to every line as `service`. */
+  service: string;
+  /** Minimum level. Default `info`. */
+  level?: LoggerOptions["level"];
+  /** Where lines go. Default stdout; tests pass a stream to read what was logged. */
+  destination?: NodeJS.WritableStream;
+}
+
+/**
+ * Paths pino replaces with `[redacted]` wherever they appear in a log object: a last line of
+ * defence, because secrets should never be handed to the logger in the first place.
+ */
+const redactedPaths = [
+  "authorization",
+  "*.authorization",
+  "headers.authorization",
+  "*.headers.authorization",
+  "secret",
+  "*.secret",
+  "token",
+  "*.token",
+  "apiKey",
+  "*.apiKey",
+  "paymentMethod",
+  "*.paymentMethod",
+  "password",
+  "*.password",
+];
+
+/** Creates the JSON logger a service writes every line through. */
+export function createLogger(config: LoggerConfig): Logger {
+  const options: LoggerOptions = {
+    level: config.level ?? "info",
+    base: { service: config.service },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+    redact: { paths: redactedPaths, censor: "[redacted]" },
+  };
+  return config.destination ? pino(options, config.destination) : pino(options);
+}

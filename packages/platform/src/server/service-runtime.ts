@@ -1,0 +1,373 @@
+import type { ServerResponse } from "node:http";
+import path from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
+import { type Client, Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import {
+  connectNodeAdapter,
+  createGrpcTransport,
+  Http2SessionManager,
+} from "@connectrpc/connect-node";
+import { Health } from "@kassa/contracts/grpc/health/v1/health_pb";
+import type { Registry } from "prom-client";
+import { z } from "zod";
+import { ConfigError, type ConfigProblem } from "../config/config-error.js";
+import { type Env, loadConfig } from "../config/load-config.js";
+import {
+  baseEnvSchema,
+  type DependencyConfig,
+  loadDependencyConfig,
+} from "../config/service-config.js";
+import type { Checker } from "../health/checker.js";
+import { createDependencyCheck } from "../health/dependency-check.js";
+import { createGrpcHealthService } from "../health/grpc-health-service.js";
+import { createHealthMonitor, type HealthMonitor } from "../health/health-monitor.js";
+import { answerHealthRoute } from "../health/health-routes.js";
+import { createPostgresCheck } from "../health/postgres-check.js";
+import { createRedisCheck } from "../health/redis-check.js";
+import { type Clock, systemClock } from "../observability/clock.js";
+import { createLogger } from "../observability/logger.js";
+import { createServiceMetrics } from "../observability/metrics.js";
+import {
+  createDependencyBreaker,
+  type DependencyBreaker,
+} from "../resilience/dependency-breaker.js";
+import { createResilientClient } from "../resilience/resilient-client.js";
+import { openDatabase } from "../storage/database.js";
+import { createRedisStore } from "../storage/ioredis-store.js";
+import { createMemoryRedisStore } from "../storage/memory-redis-store.js";
+import { createObserveInterceptor } from "./observe-rpc.js";
+import {
+  createOnePortServer,
+  type NodeRequestHandler,
+  type NodeResponse,
+} from "./one-port-server.js";
+import type {
+  DependencyServices,
+  ServiceConfig,
+  ServiceContext,
+  ServiceDefinition,
+} from "./service-definition.js";
+
+/** Options for {@link startService}. */
+export interface StartServiceOptions {
+  /** Environment to read. Default `process.env`. */
+  env?: Env;
+  /** Default the system clock; tests pass a fake one. */
+  clock?: Clock;
+  /** Where logs go. Default stdout. */
+  logDestination?: NodeJS.WritableStream;
+}
+
+/** A started service. */
+export interface RunningService<
+  Schema extends Record<string, unknown>,
+  Deps extends DependencyServices,
+  EnvShape extends z.ZodRawShape,
+> {
+  /** The bound port (the real one when PORT=0). */
+  readonly port: number;
+  /** `http://127.0.0.1:<port>`, for clients in the same machine. */
+  readonly url: string;
+  readonly context: ServiceContext<Schema, Deps, EnvShape>;
+  /**
+   * Shuts down gracefully: readiness 503 and gRPC NOT_SERVING first, keep serving for
+   * SHUTDOWN_DELAY_MS, stop accepting, let in-flight calls finish (up to
+   * SHUTDOWN_TIMEOUT_MS), then close Redis and the database. Calling it again returns the
+   * same promise.
+   */
+  stop(): Promise<void>;
+}
+
+/**
+ * Reads the whole configuration of a service, reporting every bad variable at once.
+ *
+ * @throws ConfigError naming each missing or invalid variable.
+ */
+export function loadServiceConfig<Deps extends DependencyServices, EnvShape extends z.ZodRawShape>(
+  definition: Pick<
+    ServiceDefinition<never, Deps, EnvShape>,
+    "defaultPort" | "dependencies" | "env"
+  >,
+  env: Env,
+): ServiceConfig<EnvShape, Deps> {
+  const problems: ConfigProblem[] = [];
+  const attempt = <T>(load: () => T): T | undefined => {
+    try {
+      return load();
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems.push(...error.problems);
+      return undefined;
+    }
+  };
+  const base = attempt(() => loadConfig(baseEnvSchema(definition.defaultPort), env));
+  const own = attempt(() => loadConfig(z.object(definition.env), env));
+  const dependencies: Record<string, DependencyConfig | undefined> = {};
+  for (const name of Object.keys(definition.dependencies)) {
+    dependencies[name] = attempt(() => loadDependencyConfig(name, env));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return { ...base, ...own, dependencies } as ServiceConfig<EnvShape, Deps>;
+}
+
+/** Starts a service: storage, migrations, clients, health, then the one-port server. */
+export async function startService<
+  Schema extends Record<string, unknown>,
+  Deps extends DependencyServices,
+  EnvShape extends z.ZodRawShape,
+>(
+  definition: ServiceDefinition<Schema, Deps, EnvShape>,
+  options: StartServiceOptions = {},
+): Promise<RunningService<Schema, Deps, EnvShape>> {
+  const config = loadServiceConfig(definition, options.env ?? process.env);
+  const { name } = definition;
+  const logger = createLogger({
+    service: name,
+    level: config.LOG_LEVEL,
+    ...(options.logDestination && { destination: options.logDestination }),
+  });
+  const metrics = createServiceMetrics(name);
+  const clock = options.clock ?? systemClock;
+
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: pgliteDataDir(config.KASSA_DATA_DIR, name),
+    schema: definition.database.schema,
+    applicationName: `kassa-${name}`,
+    maxConnections: config.DATABASE_POOL_SIZE,
+  });
+  const sessions: Http2SessionManager[] = [];
+  const closeStorage = async (redis?: { close(): Promise<void> }) => {
+    for (const session of sessions) session.abort();
+    await Promise.allSettled([redis?.close(), database.close()]);
+  };
+
+  try {
+    await database.migrate({
+      migrationsFolder: definition.database.migrationsFolder,
+      schemaName: definition.database.schemaName,
+    });
+  } catch (error) {
+    await closeStorage();
+    throw error;
+  }
+  const redis = config.REDIS_URL
+    ? await createRedisStore({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger })
+    : createMemoryRedisStore();
+
+  const checks: Checker[] = [createPostgresCheck(database), createRedisCheck(redis)];
+  const clients: Record<string, Client<never>> = {};
+  const breakers: Record<string, DependencyBreaker> = {};
+  for (const [dependency, service] of Object.entries(definition.dependencies)) {
+    const settings = config.dependencies[dependency] as DependencyConfig;
+    const sessionManager = new Http2SessionManager(settings.url);
+    sessions.push(sessionManager);
+    const transport = createGrpcTransport({ baseUrl: settings.url, sessionManager });
+    const breaker = createDependencyBreaker(dependency, {
+      policy: settings.breaker,
+      logger,
+      metrics,
+    });
+    breakers[dependency] = breaker;
+    clients[dependency] = createResilientClient(service, transport, {
+      breaker,
+      timeoutMs: settings.timeoutMs,
+      retry: settings.retry,
+      metrics,
+    }) as Client<never>;
+    checks.push(createDependencyCheck(dependency, transport));
+  }
+
+  const health = createHealthMonitor({
+    checks,
+    timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
+    cacheMs: config.HEALTH_CACHE_MS,
+    pollIntervalMs: config.HEALTH_POLL_INTERVAL_MS,
+    logger,
+    metrics,
+  });
+  const draining = new AbortController();
+  const context: ServiceContext<Schema, Deps, EnvShape> = {
+    name,
+    config,
+    logger,
+    clock,
+    metrics,
+    db: database.db,
+    database,
+    redis,
+    clients: clients as ServiceContext<Schema, Deps, EnvShape>["clients"],
+    breakers: breakers as ServiceContext<Schema, Deps, EnvShape>["breakers"],
+    health,
+    shutdownSignal: draining.signal,
+  };
+  checks.push(...(definition.checks?.(context) ?? []));
+
+  // Aborted only when the drain times out: in-flight handlers see their signal fire then.
+  const abandon = new AbortController();
+  const connectHandler = connectNodeAdapter({
+    routes: (router: ConnectRouter) => {
+      router.service(Health, createGrpcHealthService(health, [definition.service.typeName]));
+      definition.routes(router, context);
+    },
+    interceptors: [createObserveInterceptor(logger, metrics)],
+    shutdownSignal: abandon.signal,
+  });
+  const handler: NodeRequestHandler = (request, response) => {
+    const route = (request.url ?? "/").split("?", 1)[0] ?? "/";
+    if (request.method !== "GET" || !(route === "/metrics" || route.startsWith("/health"))) {
+      connectHandler(request, response);
+      return;
+    }
+    void answerPlainRoute(route, name, health, metrics.registry).then(
+      (answer) => send(response, answer.status, answer.contentType, answer.body),
+      (error: unknown) => {
+        logger.error({ err: error, route }, "probe route failed");
+        send(response, 500, "text/plain", "internal error\n");
+      },
+    );
+  };
+
+  const server = createOnePortServer(handler);
+  let port: number;
+  try {
+    port = await server.listen(config.PORT, config.HOST);
+  } catch (error) {
+    await closeStorage(redis);
+    throw error;
+  }
+  health.start();
+  health.setPhase("serving");
+  definition.background?.(context);
+  logger.info(
+    { port, database: database.kind, redis: redis.kind, dependencies: Object.keys(clients) },
+    `${name} listening on port ${port}`,
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = async () => {
+    health.setPhase("draining");
+    draining.abort();
+    if (config.SHUTDOWN_DELAY_MS > 0) await delay(config.SHUTDOWN_DELAY_MS);
+    server.stopAccepting();
+    health.close();
+    const drained = await server.drained(config.SHUTDOWN_TIMEOUT_MS);
+    if (!drained) {
+      logger.warn({ in_flight: server.activeRequests }, "drain timed out; abandoning calls");
+      abandon.abort(new ConnectError("server is shutting down", Code.Unavailable));
+    }
+    server.destroy();
+    await closeStorage(redis);
+    logger.info(`${name} stopped`);
+  };
+  return {
+    port,
+    url: `http://127.0.0.1:${port}`,
+    context,
+    stop() {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * The `main.ts` of every service: starts it from `process.env`, exits 1 naming the variable
+ * when the configuration is bad, and shuts down gracefully on SIGTERM or SIGINT (exit 0).
+ * A second signal during the drain ends the process at once (exit 1). A service started by
+ * the `kassa start` launcher also shuts down when the launcher goes away, so no process is
+ * ever orphaned.
+ */
+export async function runService<
+  Schema extends Record<string, unknown>,
+  Deps extends DependencyServices,
+  EnvShape extends z.ZodRawShape,
+>(definition: ServiceDefinition<Schema, Deps, EnvShape>): Promise<void> {
+  let running: RunningService<Schema, Deps, EnvShape>;
+  try {
+    running = await startService(definition);
+  } catch (error) {
+    const reason = error instanceof ConfigError ? error.message : (error as Error).stack;
+    console.error(`${definition.name}: failed to start: ${reason}`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = (reason: string) => {
+    if (stopping) {
+      running.context.logger.warn({ reason }, "second shutdown request; exiting now");
+      process.exit(1);
+    }
+    stopping = true;
+    running.context.logger.info({ reason }, "shutting down");
+    running.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        running.context.logger.error({ err: error }, "shutdown failed");
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  // Started with an IPC channel (by the launcher): its closing means the launcher is gone.
+  if (process.send) process.once("disconnect", () => shutdown("launcher exited"));
+}
+
+async function answerPlainRoute(
+  route: string,
+  service: string,
+  health: HealthMonitor,
+  registry: Registry,
+) {
+  if (route === "/metrics") {
+    return { status: 200, contentType: registry.contentType, body: await registry.metrics() };
+  }
+  return (
+    (await answerHealthRoute(route, service, health)) ?? {
+      status: 404,
+      contentType: "text/plain",
+      body: "not found\n",
+    }
+  );
+}
+
+function send(response: NodeResponse, status: number, contentType: string, body: string): void {
+  // Both response classes take (status, headers); their overload sets just do not unify.
+  (response as ServerResponse).writeHead(status, {
+    "content-type": contentType,
+    "cache-control": "no-store",
+  });
+  response.end(body);
+}
+
+/**
+ * Applies a service's migrations and exits: `npm run migrate` runs it for every service, so
+ * an operator can migrate before rolling out instead of at start-up.
+ */
+export async function migrateService<
+  Schema extends Record<string, unknown>,
+  Deps extends DependencyServices,
+  EnvShape extends z.ZodRawShape,
+>(definition: ServiceDefinition<Schema, Deps, EnvShape>, env: Env = process.env): Promise<void> {
+  const config = loadConfig(baseEnvSchema(definition.defaultPort), env);
+  const database = await openDatabase({
+    url: config.DATABASE_URL,
+    dataDir: pgliteDataDir(config.KASSA_DATA_DIR, definition.name),
+    schema: definition.database.schema,
+    applicationName: `kassa-${definition.name}-migrate`,
+    maxConnections: 2,
+  });
+  try {
+    await database.migrate({
+      migrationsFolder: definition.database.migrationsFolder,
+      schemaName: definition.database.schemaName,
+    });
+  } finally {
+    await database.close();
+  }
+}
+
+/** PGlite's directory for a service; `memory://` keeps it in memory (tests). */
+function pgliteDataDir(dataDir: string, service: string): string | undefined {
+  return dataDir === "memory://" ? undefined : path.resolve(dataDir, service);
+}

@@ -1,0 +1,35 @@
+/**
+ * The Redis operations Kassa services use, and nothing more. Two implementations exist:
+ * {@link createRedisStore} over a real Redis, and {@link createMemoryRedisStore}, an
+ * in-process stand-in for development only (`npm start` without `REDIS_URL`).
+ */
+export interface RedisStore {
+  /** `redis`, or `memory` for the development stand-in. Health reports it. */
+  readonly kind: "redis" | "memory";
+  /** Connection state as the client sees it (`ready`, `connecting`, `reconnecting`, `end`…). */
+  readonly connectionState: string;
+  /** PING; rejects when Redis cannot answer. */
+  ping(): Promise<void>;
+  get(key: string): Promise<string | null>;
+  /**
+   * SET with an optional expiry. With `onlyIfAbsent` it is SET NX: resolves false when the
+   * key already existed and nothing was written.
+   */
+  set(key: string, value: string, options?: SetOptions): Promise<boolean>;
+  /** Deletes keys; resolves with how many existed. */
+  del(...keys: string[]): Promise<number>;
+  /**
+   * Atomically adds one to a counter that expires `windowMs` after its first increment
+   * (a fixed window). Concurrent callers never lose an increment.
+   */
+  incrementWindow(key: string, windowMs: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** Options for {@link RedisStore.set}. */
+export interface SetOptions {
+  /** Expiry in milliseconds. */
+  ttlMs?: number;
+  /** Only write when the key does not exist (SET NX). */
+  onlyIfAbsent?: boolean;
+}

@@ -1,0 +1,75 @@
+/**
+ * @kassa/platform/testing — what Kassa's tests share: a fresh Postgres database per test
+ * file, a Redis key prefix per test file, and the environment that starts a service on a
+ * random port against them. Tests talk to real Postgres and Redis; see the README for how
+ * to point them elsewhere.
+ */
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import type { Env } from "../config/load-config.js";
+
+/** The server tests create their databases on. */
+export const testPostgresAdminUrl =
+  process.env.KASSA_TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+/** The Redis tests use; every test file gets its own key prefix. */
+export const testRedisUrl = process.env.KASSA_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** A database created for one test file. */
+export interface TestDatabase {
+  readonly name: string;
+  readonly url: string;
+  /** Drops the database, closing any connection still open to it. */
+  drop(): Promise<void>;
+}
+
+/** Creates an empty database with a unique name, so test files never see each other's rows. */
+export async function createTestDatabase(label = "test"): Promise<TestDatabase> {
+  const name = `kassa_${label.replace(/[^a-z0-9_]/gi, "_").toLowerCase()}_${randomBytes(4).toString("hex")}`;
+  const admin = postgres(testPostgresAdminUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`create database "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(testPostgresAdminUrl);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    async drop() {
+      const dropper = postgres(testPostgresAdminUrl, { max: 1, onnotice: () => {} });
+      try {
+        await dropper.unsafe(`drop database if exists "${name}" with (force)`);
+      } finally {
+        await dropper.end();
+      }
+    },
+  };
+}
+
+/** A Redis key prefix unique to one test file. */
+export function uniqueRedisPrefix(label = "test"): string {
+  return `kassa-test:${label}:${randomBytes(4).toString("hex")}:`;
+}
+
+/**
+ * Environment for starting a service in a test: a random port on loopback, the given
+ * database and Redis prefix, quiet logs, and fast health polling.
+ */
+export function testServiceEnv(options: {
+  databaseUrl?: string;
+  redisPrefix?: string;
+  extra?: Env;
+}): Env {
+  return {
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "silent",
+    KASSA_DATA_DIR: "memory://",
+    ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }),
+    ...(options.redisPrefix && { REDIS_URL: testRedisUrl, REDIS_KEY_PREFIX: options.redisPrefix }),
+    HEALTH_CACHE_MS: "0",
+    ...options.extra,
+  };
+}
