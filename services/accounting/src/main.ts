@@ -1,0 +1,4 @@
+import { runService } from "@kassa/platform";
+import { accountingService } from "./server.js";
+
+await runService(accountingService);

@@ -1,0 +1,2 @@
+/** The services the channel service calls: none. */
+export const dependencies = {};

@@ -1,0 +1,4 @@
+import { runService } from "@kassa/platform";
+import { channelService } from "./server.js";
+
+await runService(channelService);

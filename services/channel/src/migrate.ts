@@ -1,0 +1,4 @@
+import { migrateService } from "@kassa/platform";
+import { channelService } from "./server.js";
+
+await migrateService(channelService);

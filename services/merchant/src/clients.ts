@@ -1,0 +1,2 @@
+/** The services the merchant service calls: none. */
+export const dependencies = {};

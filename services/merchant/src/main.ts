@@ -1,0 +1,4 @@
+import { runService } from "@kassa/platform";
+import { merchantService } from "./server.js";
+
+await runService(merchantService);

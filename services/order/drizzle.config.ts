@@ -1,0 +1,9 @@
+import { defineConfig } from "drizzle-kit";
+
+// `npm run db:generate -w @kassa/order` writes a migration for changes to src/db/schema.ts.
+export default defineConfig({
+  dialect: "postgresql",
+  schema: "./src/db/schema.ts",
+  out: "./drizzle",
+  schemaFilter: ["order"],
+});

@@ -1,0 +1,4 @@
+import { runService } from "@kassa/platform";
+import { orderService } from "./server.js";
+
+await runService(orderService);

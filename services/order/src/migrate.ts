@@ -1,0 +1,4 @@
+import { migrateService } from "@kassa/platform";
+import { orderService } from "./server.js";
+
+await migrateService(orderService);

@@ -1,0 +1,2 @@
+/** The services the risk service calls: none. */
+export const dependencies = {};

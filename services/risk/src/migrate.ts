@@ -1,0 +1,4 @@
+import { migrateService } from "@kassa/platform";
+import { riskService } from "./server.js";
+
+await migrateService(riskService);
