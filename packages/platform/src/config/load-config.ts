@@ -22,10 +22,9 @@ export function loadConfig<Shape extends z.ZodRawShape>(
   const result = schema.safeParse(present);
   if (result.success) return result.data;
   throw new ConfigError(
-    result.error.issues.map((issue) => ({
-      variable: String(issue.path[0] ?? "(environment)"),
-      message:
-        issue.code === "invalid_type" && issue.input === undefined ? "is required" : issue.message,
-    })),
+    result.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? "(environment)");
+      return { variable, message: variable in present ? issue.message : "is required" };
+    }),
   );
 }

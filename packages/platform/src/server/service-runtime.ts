@@ -282,7 +282,9 @@ export async function runService<
   Schema extends Record<string, unknown>,
   Deps extends DependencyServices,
   EnvShape extends z.ZodRawShape,
->(definition: ServiceDefinition<Schema, Deps, EnvShape>): Promise<void> {
+>(
+  definition: ServiceDefinition<Schema, Deps, EnvShape>,
+): Promise<RunningService<Schema, Deps, EnvShape>> {
   let running: RunningService<Schema, Deps, EnvShape>;
   try {
     running = await startService(definition);
@@ -311,6 +313,7 @@ export async function runService<
   process.on("SIGINT", () => shutdown("SIGINT"));
   // Started with an IPC channel (by the launcher): its closing means the launcher is gone.
   if (process.send) process.once("disconnect", () => shutdown("launcher exited"));
+  return running;
 }
 
 async function answerPlainRoute(

@@ -5,8 +5,11 @@
  * to point them elsewhere.
  */
 import { randomBytes } from "node:crypto";
+import { ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import postgres from "postgres";
 import type { Env } from "../config/load-config.js";
+import { createOnePortServer } from "../server/one-port-server.js";
 
 /** The server tests create their databases on. */
 export const testPostgresAdminUrl =
@@ -72,4 +75,39 @@ export function testServiceEnv(options: {
     HEALTH_CACHE_MS: "0",
     ...options.extra,
   };
+}
+
+/** A bare Connect server on a random loopback port, for standing in as a dependency. */
+export interface TestServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Serves `routes` on 127.0.0.1 (gRPC, Connect and gRPC-Web, one port) until `close()`;
+ * tests use it as a dependency whose behaviour they control.
+ */
+export async function startTestServer(
+  routes: (router: ConnectRouter) => void,
+): Promise<TestServer> {
+  const server = createOnePortServer(connectNodeAdapter({ routes }));
+  const port = await server.listen(0, "127.0.0.1");
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      server.stopAccepting();
+      server.destroy();
+    },
+  };
+}
+export { captureLogs, type LogCapture } from "./log-capture.js";
+
+/** Awaits a call that must fail and returns its error as a ConnectError. */
+export async function rejectionOf(call: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await call;
+  } catch (error) {
+    return ConnectError.from(error);
+  }
+  throw new Error("expected the call to fail, but it succeeded");
 }

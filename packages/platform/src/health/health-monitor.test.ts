@@ -1,0 +1,119 @@
+import { describe, expect, it } from "vitest";
+import { createLogger } from "../observability/logger.js";
+import type { Checker, CheckResult } from "./checker.js";
+import { createHealthMonitor, type HealthChange } from "./health-monitor.js";
+
+const logger = createLogger({ service: "test", level: "silent" });
+
+/** A check that takes `ms` to answer and records when it started and finished. */
+function timedCheck(
+  name: string,
+  ms: number,
+  log: string[],
+  result: Partial<CheckResult> = {},
+): Checker {
+  return {
+    name,
+    async check() {
+      log.push(`start ${name}`);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      log.push(`end ${name}`);
+      return { status: "healthy", message: "fine", ...result };
+    },
+  };
+}
+
+describe("HealthMonitor", () => {
+  it("runs checks concurrently: three 100 ms checks take about 100 ms, not 300", async () => {
+    const log: string[] = [];
+    const monitor = createHealthMonitor({
+      checks: [timedCheck("a", 100, log), timedCheck("b", 100, log), timedCheck("c", 100, log)],
+      logger,
+    });
+    const report = await monitor.report();
+    expect(report.status).toBe("healthy");
+    // All three started before any finished…
+    expect(log.slice(0, 3).sort()).toEqual(["start a", "start b", "start c"]);
+    // …so the whole report is nowhere near the sequential 300 ms.
+    expect(report.durationMs).toBeLessThan(250);
+  });
+
+  it("cuts a hanging check at its timeout and counts it unhealthy, without waiting on it", async () => {
+    const monitor = createHealthMonitor({
+      checks: [
+        { name: "hangs", check: () => new Promise(() => {}) },
+        { name: "own-timeout", timeoutMs: 30, check: () => new Promise(() => {}) },
+      ],
+      timeoutMs: 80,
+      logger,
+    });
+    const report = await monitor.report();
+    expect(report.status).toBe("unhealthy");
+    expect(report.checks).toMatchObject([
+      { name: "hangs", status: "unhealthy", message: "timed out after 80 ms" },
+      { name: "own-timeout", status: "unhealthy", message: "timed out after 30 ms" },
+    ]);
+  });
+
+  it("lets a non-critical check only degrade the service", async () => {
+    const monitor = createHealthMonitor({
+      checks: [
+        {
+          name: "optional",
+          critical: false,
+          check: async () => ({ status: "unhealthy", message: "down" }),
+        },
+        { name: "throws", critical: false, check: async () => Promise.reject(new Error("boom")) },
+      ],
+      logger,
+    });
+    const report = await monitor.report();
+    expect(report.status).toBe("degraded");
+    expect(report.checks.map((c) => [c.name, c.status, c.message])).toEqual([
+      ["optional", "degraded", "down"],
+      ["throws", "degraded", "boom"],
+    ]);
+  });
+
+  it("reuses a fresh report, so a storm of probes runs the checks once", async () => {
+    let runs = 0;
+    const monitor = createHealthMonitor({
+      checks: [
+        { name: "counted", check: async () => ({ status: "healthy", message: String(++runs) }) },
+      ],
+      cacheMs: 60_000,
+      logger,
+    });
+    await Promise.all(Array.from({ length: 50 }, () => monitor.report()));
+    await monitor.report();
+    expect(runs).toBe(1);
+  });
+
+  it("is ready only while serving and healthy, and tells listeners each change", async () => {
+    let status: CheckResult["status"] = "healthy";
+    const monitor = createHealthMonitor({
+      checks: [{ name: "switch", check: async () => ({ status, message: status }) }],
+      cacheMs: 0,
+      logger,
+    });
+    const changes: HealthChange[] = [];
+    monitor.onChange((change) => changes.push(change));
+
+    expect(await monitor.ready()).toBe(false); // starting
+    monitor.setPhase("serving");
+    expect(await monitor.ready()).toBe(true);
+    status = "degraded";
+    expect(await monitor.ready()).toBe(false);
+    status = "healthy";
+    expect(await monitor.ready()).toBe(true);
+    monitor.setPhase("draining");
+    expect(await monitor.ready()).toBe(false);
+
+    expect(changes.map((c) => `${c.phase}/${c.status}/${c.ready}`)).toEqual([
+      "serving/healthy/true",
+      "serving/degraded/false",
+      "serving/healthy/true",
+      "draining/healthy/false",
+    ]);
+  });
+});

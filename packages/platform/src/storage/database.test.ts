@@ -1,0 +1,106 @@
+import { fileURLToPath } from "node:url";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import * as schema from "../test-fixtures/fixture-schema.js";
+import { createTestDatabase, type TestDatabase } from "../testing/index.js";
+import { type DatabaseHandle, openDatabase } from "./database.js";
+
+const migrations = {
+  migrationsFolder: fileURLToPath(new URL("../../test-fixtures/drizzle", import.meta.url)),
+  schemaName: "fixture",
+};
+
+let testDatabase: TestDatabase;
+beforeAll(async () => {
+  testDatabase = await createTestDatabase("storage");
+});
+afterAll(() => testDatabase.drop());
+
+/** The shape the migrations produced: every column with its type, nullability and default. */
+async function describeSchema(database: DatabaseHandle<typeof schema>) {
+  const rows = await database.db.execute(sql`
+    select table_name, column_name, data_type, is_nullable, column_default
+    from information_schema.columns
+    where table_schema = 'fixture'
+    order by table_name, ordinal_position`);
+  const indexes = await database.db.execute(sql`
+    select indexname from pg_indexes where schemaname = 'fixture' order by indexname`);
+  return { columns: rowsOf(rows), indexes: rowsOf(indexes) };
+}
+
+/** postgres.js answers `execute` with an array of rows, PGlite with `{ rows }`. */
+function rowsOf(result: unknown): unknown[] {
+  return Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+}
+
+describe("openDatabase", () => {
+  it("runs the same migrations on PGlite and on Postgres, to the same schema", async () => {
+    const pglite = await openDatabase({ schema, applicationName: "kassa-test" });
+    const postgres = await openDatabase({
+      url: testDatabase.url,
+      schema,
+      applicationName: "kassa-test",
+    });
+    try {
+      await pglite.migrate(migrations);
+      await postgres.migrate(migrations);
+      const embedded = await describeSchema(pglite);
+      expect(embedded.columns.length).toBe(4);
+      expect(await describeSchema(postgres)).toEqual(embedded);
+
+      // Both really work the same way too: bigint money round-trips exactly.
+      for (const database of [pglite, postgres]) {
+        await database.db
+          .insert(schema.widgets)
+          .values({ id: "w1", amount: 9007199254740993n, currency: "USD" });
+        const [row] = await database.db.select().from(schema.widgets);
+        expect(row?.amount).toBe(9007199254740993n);
+      }
+    } finally {
+      await pglite.close();
+      await postgres.close();
+    }
+  });
+
+  it("lets replicas migrate at the same moment: one applies, the others find nothing to do", async () => {
+    const fresh = await createTestDatabase("replicas");
+    const replicas = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        openDatabase({ url: fresh.url, schema, applicationName: "kassa-test" }),
+      ),
+    );
+    try {
+      await Promise.all(replicas.map((replica) => replica.migrate(migrations)));
+      const applied = await replicas[0]?.db.execute(
+        sql`select count(*)::int as n from kassa_migrations.fixture`,
+      );
+      expect(rowsOf(applied)).toEqual([{ n: 1 }]);
+    } finally {
+      await Promise.all(replicas.map((replica) => replica.close()));
+      await fresh.drop();
+    }
+  });
+
+  it("measures a round trip and reports pool use on Postgres", async () => {
+    const database = await openDatabase({
+      url: testDatabase.url,
+      schema,
+      applicationName: "kassa-pool",
+      maxConnections: 4,
+    });
+    try {
+      expect(await database.ping()).toBeGreaterThanOrEqual(0);
+      // Hold two connections busy, then look at the pool from a third.
+      const busy = Promise.all([
+        database.db.execute(sql`select pg_sleep(0.5)`),
+        database.db.execute(sql`select pg_sleep(0.5)`),
+      ]);
+      let usage = await database.poolUsage();
+      while ((usage?.inUse ?? 0) < 2) usage = await database.poolUsage();
+      expect(usage).toMatchObject({ inUse: 2, max: 4 });
+      await busy;
+    } finally {
+      await database.close();
+    }
+  });
+});

@@ -1,0 +1,88 @@
+import { fileURLToPath } from "node:url";
+import * as grpc from "@grpc/grpc-js";
+import * as protoLoader from "@grpc/proto-loader";
+
+// An independent gRPC implementation (grpc-js, not Connect) to prove the wire protocol, the
+// way grpc_health_probe or a Kubernetes probe would speak it.
+
+const protoRoot = fileURLToPath(new URL("../../../../proto", import.meta.url));
+const definition = protoLoader.loadSync(
+  ["grpc/health/v1/health.proto", "kassa/order/v1/order.proto"],
+  { includeDirs: [protoRoot], keepCase: true, enums: String, defaults: true, longs: String },
+);
+// biome-ignore lint/suspicious/noExplicitAny: grpc-js builds its clients from descriptors at run time.
+const loaded = grpc.loadPackageDefinition(definition) as any;
+
+/** A grpc-js call's failure: its numeric gRPC status code. */
+export interface GrpcFailure {
+  code: grpc.status;
+  details: string;
+}
+
+type Unary = (
+  request: unknown,
+  callback: (error: GrpcFailure | null, response: unknown) => void,
+) => void;
+
+function unary<T>(client: grpc.Client, method: string, request: unknown): Promise<T> {
+  return new Promise((resolve, reject) => {
+    (client[method as keyof grpc.Client] as unknown as Unary).call(
+      client,
+      request,
+      (error, response) => (error ? reject(error) : resolve(response as T)),
+    );
+  });
+}
+
+/** grpc.health.v1 over grpc-js against `host:port` (plaintext h2c). */
+export function grpcJsHealth(address: string) {
+  const client: grpc.Client = new loaded.grpc.health.v1.Health(
+    address,
+    grpc.credentials.createInsecure(),
+  );
+  return {
+    check: (service: string) =>
+      unary<{ status: string }>(client, "Check", { service }).then((r) => r.status),
+    list: () =>
+      unary<{ statuses: Record<string, { status: string }> }>(client, "List", {}).then((r) =>
+        Object.fromEntries(Object.entries(r.statuses).map(([name, s]) => [name, s.status])),
+      ),
+    /** Opens a Watch stream; `next()` resolves with each status in order. */
+    watch(service: string) {
+      const call = (
+        client as unknown as { Watch(r: unknown): grpc.ClientReadableStream<{ status: string }> }
+      ).Watch({
+        service,
+      });
+      const received: string[] = [];
+      const waiting: Array<(status: string) => void> = [];
+      call.on("data", (message: { status: string }) => {
+        const waiter = waiting.shift();
+        if (waiter) waiter(message.status);
+        else received.push(message.status);
+      });
+      call.on("error", () => {});
+      return {
+        next: () =>
+          new Promise<string>((resolve) => {
+            const ready = received.shift();
+            if (ready !== undefined) resolve(ready);
+            else waiting.push(resolve);
+          }),
+        cancel: () => call.cancel(),
+      };
+    },
+    close: () => client.close(),
+  };
+}
+
+/** kassa.order.v1.OrderService/GetOrder over grpc-js. */
+export function grpcJsGetOrder(address: string, orderId: string) {
+  const client: grpc.Client = new loaded.kassa.order.v1.OrderService(
+    address,
+    grpc.credentials.createInsecure(),
+  );
+  return unary<{ order: { id: string } }>(client, "GetOrder", { order_id: orderId }).finally(() =>
+    client.close(),
+  );
+}
