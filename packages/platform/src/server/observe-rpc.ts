@@ -31,8 +31,8 @@ export function requestContext(context: HandlerContext, fallback: Logger): Reque
   return context.values.get(requestContextKey) ?? { requestId: randomUUID(), logger: fallback };
 }
 
-// Probes call these every few seconds; their lines would drown the ones that matter.
-const probeServices = new Set(["grpc.health.v1.Health"]);
+// Probes and tools call these often; their lines would drown the ones that matter.
+const probeServices = new Set(["grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"]);
 
 // A caller-supplied id is echoed into logs and headers, so accept only a short safe token.
 const acceptableRequestId = /^[A-Za-z0-9._:-]{1,128}$/;

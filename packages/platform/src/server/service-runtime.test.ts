@@ -1,3 +1,5 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
 import { OrderService } from "@kassa/contracts/kassa/order/v1/order_pb";
@@ -14,6 +16,8 @@ import {
   uniqueRedisPrefix,
 } from "../testing/index.js";
 import { startService } from "./service-runtime.js";
+
+const execFileAsync = promisify(execFile);
 
 let database: TestDatabase;
 const redisPrefix = uniqueRedisPrefix("runtime");
@@ -136,6 +140,28 @@ describe("one port", () => {
       code: "ok",
       msg: "rpc",
     });
+  });
+});
+
+describe("gRPC tooling", () => {
+  it("lets buf curl (a Go client) list services by reflection and call Health/Check without protos", async () => {
+    const { service } = await start();
+    const bufCurl = (...args: string[]) =>
+      execFileAsync("buf", ["curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args]);
+    const listed = await bufCurl("--list-services", service.url);
+    expect(listed.stdout.trim().split("\n").sort()).toEqual([
+      "grpc.health.v1.Health",
+      "grpc.reflection.v1.ServerReflection",
+      "kassa.order.v1.OrderService",
+    ]);
+    const checked = await bufCurl(`${service.url}/grpc.health.v1.Health/Check`);
+    expect(JSON.parse(checked.stdout)).toEqual({ status: "SERVING" });
+    const called = await bufCurl(
+      "-d",
+      '{"order_id":"ord_go"}',
+      `${service.url}/kassa.order.v1.OrderService/GetOrder`,
+    );
+    expect(JSON.parse(called.stdout)).toEqual({ order: { id: "ord_go" } });
   });
 });
 

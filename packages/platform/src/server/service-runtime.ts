@@ -8,6 +8,7 @@ import {
   Http2SessionManager,
 } from "@connectrpc/connect-node";
 import { Health } from "@kassa/contracts/grpc/health/v1/health_pb";
+import { ServerReflection } from "@kassa/contracts/grpc/reflection/v1/reflection_pb";
 import type { Registry } from "prom-client";
 import { z } from "zod";
 import { ConfigError, type ConfigProblem } from "../config/config-error.js";
@@ -35,6 +36,7 @@ import { createResilientClient } from "../resilience/resilient-client.js";
 import { openDatabase } from "../storage/database.js";
 import { createRedisStore } from "../storage/ioredis-store.js";
 import { createMemoryRedisStore } from "../storage/memory-redis-store.js";
+import { createGrpcReflectionService } from "./grpc-reflection-service.js";
 import { createObserveInterceptor } from "./observe-rpc.js";
 import {
   createOnePortServer,
@@ -208,6 +210,10 @@ export async function startService<
   const connectHandler = connectNodeAdapter({
     routes: (router: ConnectRouter) => {
       router.service(Health, createGrpcHealthService(health, [definition.service.typeName]));
+      router.service(
+        ServerReflection,
+        createGrpcReflectionService([definition.service, Health, ServerReflection]),
+      );
       definition.routes(router, context);
     },
     interceptors: [createObserveInterceptor(logger, metrics)],
