@@ -1,0 +1,18 @@
+// Small helpers shared by the benchmarks: percentiles and fixed-width printing.
+
+/** The p-th percentile (0-100) of already measured durations, in milliseconds. */
+export function percentile(sortedMs, p) {
+  if (sortedMs.length === 0) return Number.NaN;
+  const index = Math.min(sortedMs.length - 1, Math.ceil((p / 100) * sortedMs.length) - 1);
+  return sortedMs[Math.max(0, index)];
+}
+
+/** Summarises durations (ms) as p50/p99/mean. */
+export function summarise(durationsMs) {
+  const sorted = [...durationsMs].sort((a, b) => a - b);
+  const mean = sorted.reduce((sum, d) => sum + d, 0) / sorted.length;
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), mean, count: sorted.length };
+}
+
+/** Formats milliseconds with three decimals. */
+export const ms = (value) => `${value.toFixed(3)} ms`;
