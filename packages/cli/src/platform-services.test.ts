@@ -1,51 +1,40 @@
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
-import { accountingService } from "@kassa/accounting";
-import { channelService } from "@kassa/channel";
 import {
   Health,
   HealthCheckResponse_ServingStatus,
 } from "@kassa/contracts/grpc/health/v1/health_pb";
-import { gatewayService } from "@kassa/gateway";
-import { merchantService } from "@kassa/merchant";
-import { orderService } from "@kassa/order";
-import { openDatabase, type RunningService, startService } from "@kassa/platform";
+import { openDatabase, startService } from "@kassa/platform";
 import {
   createTestDatabase,
   type TestDatabase,
   testServiceEnv,
   uniqueRedisPrefix,
 } from "@kassa/platform/testing";
-import { riskService } from "@kassa/risk";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { platformServices } from "./platform-services.js";
+import { platformServices, serviceDefinitions } from "./platform-services.js";
 
 // Dependencies first, so each service starts knowing where the ones it calls listen.
-const definitions = [
-  merchantService,
-  orderService,
-  channelService,
-  riskService,
-  accountingService,
-  gatewayService,
-];
+const definitions = [...serviceDefinitions].sort(
+  (a, b) => Object.keys(a.dependencies).length - Object.keys(b.dependencies).length,
+);
 
 let database: TestDatabase;
-const running = new Map<string, RunningService<never, never, never>>();
+const running = new Map<string, { url: string; stop(): Promise<void> }>();
 
 beforeAll(async () => {
   database = await createTestDatabase("platform");
   const urls: Record<string, string> = {};
   for (const definition of definitions) {
-    const service = await startService(definition as never, {
+    const service = await startService(definition, {
       env: testServiceEnv({
         databaseUrl: database.url,
         redisPrefix: uniqueRedisPrefix("platform"),
         extra: { ...urls, HEALTH_POLL_INTERVAL_MS: "100" },
       }),
     });
-    running.set(definition.name, service as RunningService<never, never, never>);
+    running.set(definition.name, service);
     urls[`${definition.name.toUpperCase()}_URL`] = service.url;
   }
 });

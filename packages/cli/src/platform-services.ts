@@ -3,7 +3,18 @@ import { channelService } from "@kassa/channel";
 import { gatewayService } from "@kassa/gateway";
 import { merchantService } from "@kassa/merchant";
 import { orderService } from "@kassa/order";
+import type { AnyServiceDefinition } from "@kassa/platform";
 import { riskService } from "@kassa/risk";
+
+/** The six services' own definitions, gateway first. */
+export const serviceDefinitions: readonly AnyServiceDefinition[] = [
+  gatewayService,
+  merchantService,
+  orderService,
+  channelService,
+  riskService,
+  accountingService,
+];
 
 /** One Kassa service as the launcher and the operator commands see it. */
 export interface PlatformService {
@@ -19,18 +30,13 @@ export interface PlatformService {
   readonly packageName: string;
 }
 
-/** The six services, read from their own definitions so ports and wiring cannot drift. */
-export const platformServices: readonly PlatformService[] = [
-  gatewayService,
-  merchantService,
-  orderService,
-  channelService,
-  riskService,
-  accountingService,
-].map((definition) => ({
-  name: definition.name,
-  port: definition.defaultPort,
-  dependencies: Object.keys(definition.dependencies),
-  typeName: definition.service.typeName,
-  packageName: `@kassa/${definition.name}`,
-}));
+/** The six services, read from their definitions so ports and wiring cannot drift. */
+export const platformServices: readonly PlatformService[] = serviceDefinitions.map(
+  (definition) => ({
+    name: definition.name,
+    port: definition.defaultPort,
+    dependencies: Object.keys(definition.dependencies),
+    typeName: definition.service.typeName,
+    packageName: `@kassa/${definition.name}`,
+  }),
+);

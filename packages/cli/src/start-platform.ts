@@ -14,6 +14,8 @@ export interface StartPlatformOptions {
   env: NodeJS.ProcessEnv;
   /** Where the launcher and the services' logs go. */
   out: NodeJS.WritableStream;
+  /** Restart a service when its build output changes (`npm run dev`). */
+  watch?: boolean;
 }
 
 /**
@@ -55,7 +57,8 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
   process.on("SIGTERM", onSignal);
 
   for (const service of platformServices) {
-    const child = spawn(process.execPath, [mainScript(service)], {
+    const args = options.watch ? ["--watch", mainScript(service)] : [mainScript(service)];
+    const child = spawn(process.execPath, args, {
       env: { ...sharedEnv, PORT: String(service.port) },
       // Own process group: Ctrl-C reaches only the launcher, which drains each service once.
       // The IPC channel lets a service notice if the launcher dies, so none is orphaned.

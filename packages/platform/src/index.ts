@@ -75,6 +75,7 @@ export {
 } from "./server/observe-rpc.js";
 export { createOnePortServer, type OnePortServer } from "./server/one-port-server.js";
 export {
+  type AnyServiceDefinition,
   type BaseConfig,
   type DependencyServices,
   defineService,

@@ -95,3 +95,10 @@ export function defineService<
 ): ServiceDefinition<Schema, Deps, EnvShape> {
   return definition;
 }
+
+/** Any service definition, for code that handles several alike (the launcher, tests). */
+export type AnyServiceDefinition = ServiceDefinition<
+  Record<string, unknown>,
+  DependencyServices,
+  z.ZodRawShape
+>;
