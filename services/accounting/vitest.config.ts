@@ -1,11 +1,5 @@
 import { defineConfig } from "vitest/config";
+import { sharedTestConfig } from "../../vitest.shared.js";
 
-export default defineConfig({
-  test: {
-    include: ["src/**/*.test.ts"],
-    // A service gets its tests with its RPCs; until then its boot is covered by @kassa/cli.
-    passWithNoTests: true,
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-  },
-});
+// The service gets its tests with its RPCs; until then @kassa/cli covers its boot.
+export default defineConfig({ test: { ...sharedTestConfig, passWithNoTests: true } });

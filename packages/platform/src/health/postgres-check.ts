@@ -5,7 +5,7 @@ import type { Checker, CheckResult } from "./checker.js";
 export interface PostgresCheckOptions {
   /** A round trip slower than this degrades the service. Default 250 ms. */
   slowMs?: number;
-  /** Pool use (in use / max) at or above this degrades the service. Default 0.9. */
+  /** Pool use (in use / max) at or above this degrades the service. Default 0.8. */
   saturatedRatio?: number;
 }
 
@@ -18,7 +18,7 @@ export function createPostgresCheck(
   options: PostgresCheckOptions = {},
 ): Checker {
   const slowMs = options.slowMs ?? 250;
-  const saturatedRatio = options.saturatedRatio ?? 0.9;
+  const saturatedRatio = options.saturatedRatio ?? 0.8;
   return {
     name: "postgres",
     critical: true,
