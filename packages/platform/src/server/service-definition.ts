@@ -81,8 +81,11 @@ export interface ServiceDefinition<
   routes(router: ConnectRouter, context: ServiceContext<Schema, Deps, EnvShape>): void;
   /** Extra health checks beyond Postgres, Redis and one per dependency. */
   checks?(context: ServiceContext<Schema, Deps, EnvShape>): Checker[];
-  /** Starts background work (relays, reconcilers); stopped by `shutdownSignal`. */
-  background?(context: ServiceContext<Schema, Deps, EnvShape>): void;
+  /**
+   * Starts background work (relays, reconcilers). It must stop when `shutdownSignal` aborts;
+   * the promise it returns, if any, is awaited (up to SHUTDOWN_TIMEOUT_MS) before storage closes.
+   */
+  background?(context: ServiceContext<Schema, Deps, EnvShape>): Promise<void> | void;
 }
 
 /** Declares a service; exists for type inference. */

@@ -1,15 +1,9 @@
-import type { ServerResponse } from "node:http";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
-import { type Client, Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
-import {
-  connectNodeAdapter,
-  createGrpcTransport,
-  Http2SessionManager,
-} from "@connectrpc/connect-node";
+import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "@kassa/contracts/grpc/health/v1/health_pb";
 import { ServerReflection } from "@kassa/contracts/grpc/reflection/v1/reflection_pb";
-import type { Registry } from "prom-client";
 import { z } from "zod";
 import { ConfigError, type ConfigProblem } from "../config/config-error.js";
 import { type Env, loadConfig } from "../config/load-config.js";
@@ -19,31 +13,23 @@ import {
   loadDependencyConfig,
 } from "../config/service-config.js";
 import type { Checker } from "../health/checker.js";
-import { createDependencyCheck } from "../health/dependency-check.js";
 import { createGrpcHealthService } from "../health/grpc-health-service.js";
-import { createHealthMonitor, type HealthMonitor } from "../health/health-monitor.js";
-import { answerHealthRoute } from "../health/health-routes.js";
+import { createHealthMonitor } from "../health/health-monitor.js";
 import { createPostgresCheck } from "../health/postgres-check.js";
 import { createRedisCheck } from "../health/redis-check.js";
 import { type Clock, systemClock } from "../observability/clock.js";
 import { createLogger } from "../observability/logger.js";
 import { createServiceMetrics } from "../observability/metrics.js";
-import {
-  createDependencyBreaker,
-  type DependencyBreaker,
-} from "../resilience/dependency-breaker.js";
-import { createResilientClient } from "../resilience/resilient-client.js";
-import { openDatabase } from "../storage/database.js";
+import { type DatabaseHandle, openDatabase } from "../storage/database.js";
 import { createRedisStore } from "../storage/ioredis-store.js";
 import { createMemoryRedisStore } from "../storage/memory-redis-store.js";
+import { connectDependencies } from "./dependency-clients.js";
 import { createGrpcReflectionService } from "./grpc-reflection-service.js";
 import { createObserveInterceptor } from "./observe-rpc.js";
-import {
-  createOnePortServer,
-  type NodeRequestHandler,
-  type NodeResponse,
-} from "./one-port-server.js";
+import { createOnePortServer } from "./one-port-server.js";
+import { withPlainRoutes } from "./plain-routes.js";
 import type {
+  BaseConfig,
   DependencyServices,
   ServiceConfig,
   ServiceContext,
@@ -131,55 +117,24 @@ export async function startService<
   const metrics = createServiceMetrics(name);
   const clock = options.clock ?? systemClock;
 
-  const database = await openDatabase({
-    url: config.DATABASE_URL,
-    dataDir: pgliteDataDir(config.KASSA_DATA_DIR, name),
-    schema: definition.database.schema,
-    applicationName: `kassa-${name}`,
-    maxConnections: config.DATABASE_POOL_SIZE,
-  });
-  const sessions: Http2SessionManager[] = [];
-  const closeStorage = async (redis?: { close(): Promise<void> }) => {
-    for (const session of sessions) session.abort();
-    await Promise.allSettled([redis?.close(), database.close()]);
-  };
-
-  try {
-    await database.migrate({
-      migrationsFolder: definition.database.migrationsFolder,
-      schemaName: definition.database.schemaName,
-    });
-  } catch (error) {
-    await closeStorage();
-    throw error;
-  }
+  const database = await openMigratedDatabase(definition, config, config.DATABASE_POOL_SIZE);
   const redis = config.REDIS_URL
     ? await createRedisStore({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger })
     : createMemoryRedisStore();
+  const dependencies = connectDependencies(definition.dependencies, config.dependencies, {
+    logger,
+    metrics,
+  });
+  const closeStorage = async () => {
+    dependencies.close();
+    await Promise.allSettled([redis.close(), database.close()]);
+  };
 
-  const checks: Checker[] = [createPostgresCheck(database), createRedisCheck(redis)];
-  const clients: Record<string, Client<never>> = {};
-  const breakers: Record<string, DependencyBreaker> = {};
-  for (const [dependency, service] of Object.entries(definition.dependencies)) {
-    const settings = config.dependencies[dependency] as DependencyConfig;
-    const sessionManager = new Http2SessionManager(settings.url);
-    sessions.push(sessionManager);
-    const transport = createGrpcTransport({ baseUrl: settings.url, sessionManager });
-    const breaker = createDependencyBreaker(dependency, {
-      policy: settings.breaker,
-      logger,
-      metrics,
-    });
-    breakers[dependency] = breaker;
-    clients[dependency] = createResilientClient(service, transport, {
-      breaker,
-      timeoutMs: settings.timeoutMs,
-      retry: settings.retry,
-      metrics,
-    }) as Client<never>;
-    checks.push(createDependencyCheck(dependency, transport));
-  }
-
+  const checks: Checker[] = [
+    createPostgresCheck(database),
+    createRedisCheck(redis),
+    ...dependencies.checks,
+  ];
   const health = createHealthMonitor({
     checks,
     timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
@@ -198,16 +153,17 @@ export async function startService<
     db: database.db,
     database,
     redis,
-    clients: clients as ServiceContext<Schema, Deps, EnvShape>["clients"],
-    breakers: breakers as ServiceContext<Schema, Deps, EnvShape>["breakers"],
+    clients: dependencies.clients,
+    breakers: dependencies.breakers,
     health,
     shutdownSignal: draining.signal,
   };
+  // The monitor reads `checks` on every evaluation, so the service's own can join now.
   checks.push(...(definition.checks?.(context) ?? []));
 
   // Aborted only when the drain times out: in-flight handlers see their signal fire then.
   const abandon = new AbortController();
-  const connectHandler = connectNodeAdapter({
+  const rpc = connectNodeAdapter({
     routes: (router: ConnectRouter) => {
       router.service(Health, createGrpcHealthService(health, [definition.service.typeName]));
       router.service(
@@ -219,34 +175,28 @@ export async function startService<
     interceptors: [createObserveInterceptor(logger, metrics)],
     shutdownSignal: abandon.signal,
   });
-  const handler: NodeRequestHandler = (request, response) => {
-    const route = (request.url ?? "/").split("?", 1)[0] ?? "/";
-    if (request.method !== "GET" || !(route === "/metrics" || route.startsWith("/health"))) {
-      connectHandler(request, response);
-      return;
-    }
-    void answerPlainRoute(route, name, health, metrics.registry).then(
-      (answer) => send(response, answer.status, answer.contentType, answer.body),
-      (error: unknown) => {
-        logger.error({ err: error, route }, "probe route failed");
-        send(response, 500, "text/plain", "internal error\n");
-      },
-    );
-  };
-
-  const server = createOnePortServer(handler);
+  const server = createOnePortServer(
+    withPlainRoutes(rpc, { service: name, health, registry: metrics.registry, logger }),
+  );
   let port: number;
   try {
     port = await server.listen(config.PORT, config.HOST);
   } catch (error) {
-    await closeStorage(redis);
+    await closeStorage();
     throw error;
   }
   health.start();
   health.setPhase("serving");
-  definition.background?.(context);
+  const background = Promise.resolve(definition.background?.(context)).catch((error: unknown) => {
+    logger.error({ err: error }, "background work failed");
+  });
   logger.info(
-    { port, database: database.kind, redis: redis.kind, dependencies: Object.keys(clients) },
+    {
+      port,
+      database: database.kind,
+      redis: redis.kind,
+      dependencies: Object.keys(definition.dependencies),
+    },
     `${name} listening on port ${port}`,
   );
 
@@ -263,7 +213,10 @@ export async function startService<
       abandon.abort(new ConnectError("server is shutting down", Code.Unavailable));
     }
     server.destroy();
-    await closeStorage(redis);
+    // Background work (relays, reconcilers) saw shutdownSignal at the start; let it finish
+    // its current step before its storage goes away.
+    await Promise.race([background, delay(config.SHUTDOWN_TIMEOUT_MS)]);
+    await closeStorage();
     logger.info(`${name} stopped`);
   };
   return {
@@ -322,33 +275,6 @@ export async function runService<
   return running;
 }
 
-async function answerPlainRoute(
-  route: string,
-  service: string,
-  health: HealthMonitor,
-  registry: Registry,
-) {
-  if (route === "/metrics") {
-    return { status: 200, contentType: registry.contentType, body: await registry.metrics() };
-  }
-  return (
-    (await answerHealthRoute(route, service, health)) ?? {
-      status: 404,
-      contentType: "text/plain",
-      body: "not found\n",
-    }
-  );
-}
-
-function send(response: NodeResponse, status: number, contentType: string, body: string): void {
-  // Both response classes take (status, headers); their overload sets just do not unify.
-  (response as ServerResponse).writeHead(status, {
-    "content-type": contentType,
-    "cache-control": "no-store",
-  });
-  response.end(body);
-}
-
 /**
  * Applies a service's migrations and exits: `npm run migrate` runs it for every service, so
  * an operator can migrate before rolling out instead of at start-up.
@@ -359,24 +285,37 @@ export async function migrateService<
   EnvShape extends z.ZodRawShape,
 >(definition: ServiceDefinition<Schema, Deps, EnvShape>, env: Env = process.env): Promise<void> {
   const config = loadConfig(baseEnvSchema(definition.defaultPort), env);
+  const database = await openMigratedDatabase(definition, config, 2);
+  await database.close();
+}
+
+/** Opens the service's database (Postgres or PGlite) and applies its pending migrations. */
+async function openMigratedDatabase<Schema extends Record<string, unknown>>(
+  definition: Pick<
+    ServiceDefinition<Schema, DependencyServices, z.ZodRawShape>,
+    "name" | "database"
+  >,
+  config: Pick<BaseConfig, "DATABASE_URL" | "KASSA_DATA_DIR">,
+  maxConnections: number,
+): Promise<DatabaseHandle<Schema>> {
   const database = await openDatabase({
     url: config.DATABASE_URL,
-    dataDir: pgliteDataDir(config.KASSA_DATA_DIR, definition.name),
+    dataDir:
+      config.KASSA_DATA_DIR === "memory://"
+        ? undefined
+        : path.resolve(config.KASSA_DATA_DIR, definition.name),
     schema: definition.database.schema,
-    applicationName: `kassa-${definition.name}-migrate`,
-    maxConnections: 2,
+    applicationName: `kassa-${definition.name}`,
+    maxConnections,
   });
   try {
     await database.migrate({
       migrationsFolder: definition.database.migrationsFolder,
       schemaName: definition.database.schemaName,
     });
-  } finally {
+    return database;
+  } catch (error) {
     await database.close();
+    throw error;
   }
-}
-
-/** PGlite's directory for a service; `memory://` keeps it in memory (tests). */
-function pgliteDataDir(dataDir: string, service: string): string | undefined {
-  return dataDir === "memory://" ? undefined : path.resolve(dataDir, service);
 }

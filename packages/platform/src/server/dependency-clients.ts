@@ -1,0 +1,61 @@
+import type { Client } from "@connectrpc/connect";
+import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import type { DependencyConfig } from "../config/service-config.js";
+import type { Checker } from "../health/checker.js";
+import { createDependencyCheck } from "../health/dependency-check.js";
+import type { Logger } from "../observability/logger.js";
+import type { ServiceMetrics } from "../observability/metrics.js";
+import {
+  createDependencyBreaker,
+  type DependencyBreaker,
+} from "../resilience/dependency-breaker.js";
+import { createResilientClient } from "../resilience/resilient-client.js";
+import type { DependencyServices } from "./service-definition.js";
+
+/** A service's wired dependencies: one client, breaker and health check for each. */
+export interface DependencyClients<Deps extends DependencyServices> {
+  readonly clients: { readonly [K in keyof Deps]: Client<Deps[K]> };
+  readonly breakers: { readonly [K in keyof Deps]: DependencyBreaker };
+  readonly checks: Checker[];
+  /** Closes every HTTP/2 session to the dependencies. */
+  close(): void;
+}
+
+/**
+ * Connects to each dependency over gRPC (h2c, one HTTP/2 session each) and wraps its
+ * generated client with the dependency's deadline, breaker and retry policy. Each also gets
+ * a health check calling its grpc.health.v1 over the same transport.
+ */
+export function connectDependencies<Deps extends DependencyServices>(
+  services: Deps,
+  settings: { [K in keyof Deps]: DependencyConfig },
+  observability: { logger: Logger; metrics: ServiceMetrics },
+): DependencyClients<Deps> {
+  const clients: Record<string, unknown> = {};
+  const breakers: Record<string, DependencyBreaker> = {};
+  const checks: Checker[] = [];
+  const sessions: Http2SessionManager[] = [];
+  for (const [name, service] of Object.entries(services)) {
+    const { url, breaker: policy, timeoutMs, retry } = settings[name] as DependencyConfig;
+    const sessionManager = new Http2SessionManager(url);
+    sessions.push(sessionManager);
+    const transport = createGrpcTransport({ baseUrl: url, sessionManager });
+    const breaker = createDependencyBreaker(name, { policy, ...observability });
+    breakers[name] = breaker;
+    clients[name] = createResilientClient(service, transport, {
+      breaker,
+      timeoutMs,
+      retry,
+      metrics: observability.metrics,
+    });
+    checks.push(createDependencyCheck(name, transport));
+  }
+  return {
+    clients: clients as DependencyClients<Deps>["clients"],
+    breakers: breakers as DependencyClients<Deps>["breakers"],
+    checks,
+    close() {
+      for (const session of sessions) session.abort();
+    },
+  };
+}
