@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -67,6 +67,23 @@ describe("kassa start", () => {
       expect(answer.status, service.name).toBe(HealthCheckResponse_ServingStatus.SERVING);
     }
     expect(output).toMatch(/^gateway +│ /m);
+
+    // Tokens were generated for this local platform; internal services insist on them.
+    const adminToken = output.match(/admin token \(KASSA_ADMIN_TOKEN\): (\S+)/)?.[1] ?? "";
+    expect(adminToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const saved = JSON.parse(await readFile(path.join(dataDir, "tokens.json"), "utf8"));
+    expect(saved.admin).toBe(adminToken);
+    const getOrder = (token?: string) =>
+      fetch("http://127.0.0.1:8082/kassa.order.v1.OrderService/GetOrder", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          ...(token && { authorization: `Bearer ${token}` }),
+        },
+        body: JSON.stringify({ orderId: "ord_01JDZ8E4K3Q9V6T2W5X7Y8Z0AB" }),
+      });
+    expect((await getOrder()).status).toBe(401);
+    expect((await getOrder(adminToken)).status).not.toBe(401);
 
     launcher.kill("SIGTERM");
     const [code, signal] = await exited;

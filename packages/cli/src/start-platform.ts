@@ -4,6 +4,7 @@ import { createInterface } from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { prettyFactory } from "pino-pretty";
+import { localTokens } from "./local-tokens.js";
 import { type PlatformService, platformServices } from "./platform-services.js";
 
 /** Options for {@link startPlatform}. */
@@ -27,7 +28,13 @@ export interface StartPlatformOptions {
 export async function startPlatform(options: StartPlatformOptions): Promise<number> {
   const { env, out } = options;
   const dataDir = env.KASSA_DATA_DIR ?? path.join(options.rootDir, ".data");
-  const sharedEnv: NodeJS.ProcessEnv = { ...env, KASSA_DATA_DIR: dataDir };
+  const tokens = await localTokens(dataDir, env);
+  const sharedEnv: NodeJS.ProcessEnv = {
+    ...env,
+    KASSA_DATA_DIR: dataDir,
+    KASSA_INTERNAL_TOKEN: tokens.internal,
+    KASSA_ADMIN_TOKEN: tokens.admin,
+  };
   for (const service of platformServices) {
     sharedEnv[`${service.name.toUpperCase()}_URL`] ??= `http://127.0.0.1:${service.port}`;
   }
@@ -88,7 +95,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
   }
 
   void waitUntilReady(platformServices, () => stopping).then((ready) => {
-    if (ready) out.write(banner(platformServices, env, dataDir));
+    if (ready) out.write(banner(platformServices, env, dataDir, tokens.admin));
   });
 
   const results = await Promise.all(exits);
@@ -145,7 +152,12 @@ async function waitUntilReady(
   return true;
 }
 
-function banner(services: readonly PlatformService[], env: NodeJS.ProcessEnv, dataDir: string) {
+function banner(
+  services: readonly PlatformService[],
+  env: NodeJS.ProcessEnv,
+  dataDir: string,
+  adminToken: string,
+) {
   const storage = env.DATABASE_URL ? "Postgres (DATABASE_URL)" : `embedded PGlite under ${dataDir}`;
   const cache = env.REDIS_URL
     ? "Redis (REDIS_URL)"
@@ -157,6 +169,9 @@ function banner(services: readonly PlatformService[], env: NodeJS.ProcessEnv, da
     "",
     `Kassa is running: ${storage}, ${cache}.`,
     ...rows,
+    "",
+    `  admin token (KASSA_ADMIN_TOKEN): ${adminToken}`,
+    `  kept in ${path.join(dataDir, "tokens.json")} with the internal token`,
     "",
     "  curl -s http://127.0.0.1:8080/health",
     "  buf curl --protocol grpc --http2-prior-knowledge http://127.0.0.1:8080/grpc.health.v1.Health/Check",

@@ -9,6 +9,10 @@ export const accountingService = defineService({
   name: "accounting",
   service: AccountingService,
   defaultPort: 8085,
+  access: {
+    kind: "internal",
+    adminMethods: ["CreateSettlement", "ProcessSettlement", "GetSettlement", "ListSettlements"],
+  },
   dependencies,
   env: {},
   database: {

@@ -9,6 +9,7 @@ export const channelService = defineService({
   name: "channel",
   service: ChannelService,
   defaultPort: 8083,
+  access: { kind: "internal" },
   dependencies,
   env: {},
   database: {

@@ -8,7 +8,12 @@ const main = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
 async function runMain(env: Record<string, string>) {
   const child = spawn(process.execPath, [main], {
-    env: { PATH: process.env.PATH ?? "", KASSA_DATA_DIR: "memory://", ...env },
+    env: {
+      PATH: process.env.PATH ?? "",
+      KASSA_DATA_DIR: "memory://",
+      KASSA_INTERNAL_TOKEN: "internal-token-0123456789abcdef-0123456789",
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let stderr = "";

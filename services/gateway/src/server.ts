@@ -9,6 +9,8 @@ export const gatewayService = defineService({
   name: "gateway",
   service: GatewayService,
   defaultPort: 8080,
+  // Merchants authenticate with API keys, checked by the gateway itself.
+  access: { kind: "public" },
   dependencies,
   env: {},
   database: {

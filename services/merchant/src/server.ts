@@ -9,6 +9,10 @@ export const merchantService = defineService({
   name: "merchant",
   service: MerchantService,
   defaultPort: 8081,
+  access: {
+    kind: "internal",
+    adminMethods: ["CreateMerchant", "UpdateMerchant", "CreateApiKey", "RevokeApiKey"],
+  },
   dependencies,
   env: {},
   database: {

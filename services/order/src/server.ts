@@ -9,6 +9,7 @@ export const orderService = defineService({
   name: "order",
   service: OrderService,
   defaultPort: 8082,
+  access: { kind: "internal" },
   dependencies,
   env: {},
   database: {

@@ -9,6 +9,7 @@ export const riskService = defineService({
   name: "risk",
   service: RiskService,
   defaultPort: 8084,
+  access: { kind: "internal", adminMethods: ["AddBlocklistEntry", "RemoveBlocklistEntry"] },
   dependencies,
   env: {},
   database: {

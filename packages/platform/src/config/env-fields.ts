@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { Secret } from "./secret.js";
 
 /**
  * Building blocks for environment schemas. Every field parses from a string and carries
@@ -46,6 +47,13 @@ export const envFields = {
         (value) => URL.canParse(value) && schemes.includes(new URL(value).protocol),
         `must be a ${schemes.map((s) => s.replace(/:$/, "")).join(" or ")} URL`,
       ),
+
+  /** A shared secret (token) of at least 32 characters, held in a {@link Secret}. */
+  secret: () =>
+    z
+      .string()
+      .min(32, "must be at least 32 characters")
+      .transform((value) => new Secret(value)),
 
   /** A log level pino understands. */
   logLevel: () =>

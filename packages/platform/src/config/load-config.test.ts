@@ -7,11 +7,21 @@ import { envFields } from "./env-fields.js";
 import { loadConfig } from "./load-config.js";
 import { Secret } from "./secret.js";
 
-const definition = { defaultPort: 8080, dependencies: { order: OrderService }, env: {} };
+const definition = {
+  defaultPort: 8080,
+  dependencies: { order: OrderService },
+  env: {},
+  access: { kind: "internal", adminMethods: ["CreateOrder"] },
+} as const;
+const tokens = {
+  KASSA_INTERNAL_TOKEN: "internal-token-0123456789abcdef-0123456789",
+  KASSA_ADMIN_TOKEN: "admin-token-0123456789abcdef-0123456789abcd",
+};
 
 describe("loadConfig", () => {
   it("applies defaults and parses numbers", () => {
     const config = loadServiceConfig(definition, {
+      ...tokens,
       ORDER_URL: "http://order:8082",
       ORDER_TIMEOUT_MS: "750",
     });
@@ -30,12 +40,13 @@ describe("loadConfig", () => {
   });
 
   it("names a missing variable", () => {
-    expect(() => loadServiceConfig(definition, {})).toThrow("ORDER_URL: is required");
+    expect(() => loadServiceConfig(definition, tokens)).toThrow("ORDER_URL: is required");
   });
 
   it("names every bad variable at once, without echoing values", () => {
     try {
       loadServiceConfig(definition, {
+        KASSA_INTERNAL_TOKEN: "short-and-secret",
         PORT: "http",
         ORDER_URL: "ftp://secret-host",
         DATABASE_URL: "mysql://user:hunter2@db/kassa",
@@ -44,10 +55,27 @@ describe("loadConfig", () => {
     } catch (error) {
       expect(error).toBeInstanceOf(ConfigError);
       const problems = (error as ConfigError).problems.map((p) => p.variable).sort();
-      expect(problems).toEqual(["DATABASE_URL", "ORDER_URL", "PORT"]);
+      expect(problems).toEqual([
+        "DATABASE_URL",
+        "KASSA_ADMIN_TOKEN",
+        "KASSA_INTERNAL_TOKEN",
+        "ORDER_URL",
+        "PORT",
+      ]);
       expect((error as Error).message).not.toContain("hunter2");
+      expect((error as Error).message).not.toContain("short-and-secret");
+      expect((error as Error).message).toContain(
+        "KASSA_INTERNAL_TOKEN: must be at least 32 characters",
+      );
       expect((error as Error).message).toContain("PORT: must be a TCP port");
     }
+  });
+
+  it("keeps tokens in a Secret that never prints", () => {
+    const config = loadServiceConfig(definition, { ...tokens, ORDER_URL: "http://order:8082" });
+    expect(config.KASSA_INTERNAL_TOKEN.reveal()).toBe(tokens.KASSA_INTERNAL_TOKEN);
+    expect(JSON.stringify(config)).not.toContain(tokens.KASSA_INTERNAL_TOKEN);
+    expect(JSON.stringify(config)).not.toContain(tokens.KASSA_ADMIN_TOKEN);
   });
 
   it("treats an empty value as unset", () => {

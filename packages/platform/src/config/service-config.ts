@@ -12,6 +12,10 @@ export function baseEnvSchema(defaultPort: number) {
     /** Interface to bind. */
     HOST: z.string().default("0.0.0.0"),
     LOG_LEVEL: envFields.logLevel(),
+    /** Presented by every service on calls to internal services, and checked by them. */
+    KASSA_INTERNAL_TOKEN: envFields.secret(),
+    /** Checked by internal services for admin RPCs; required where a service has some. */
+    KASSA_ADMIN_TOKEN: envFields.secret().optional(),
     /** Postgres URL; unset means embedded PGlite under KASSA_DATA_DIR/<service>. */
     DATABASE_URL: envFields.url(["postgres:", "postgresql:"]).optional(),
     /** Where PGlite keeps its files when DATABASE_URL is unset. */

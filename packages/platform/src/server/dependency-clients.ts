@@ -1,5 +1,7 @@
 import type { Client } from "@connectrpc/connect";
 import { createGrpcTransport, Http2SessionManager } from "@connectrpc/connect-node";
+import { presentBearerToken } from "../auth/service-access.js";
+import type { Secret } from "../config/secret.js";
 import type { DependencyConfig } from "../config/service-config.js";
 import type { Checker } from "../health/checker.js";
 import { createDependencyCheck } from "../health/dependency-check.js";
@@ -22,15 +24,17 @@ export interface DependencyClients<Deps extends DependencyServices> {
 }
 
 /**
- * Connects to each dependency over gRPC (h2c, one HTTP/2 session each) and wraps its
- * generated client with the dependency's deadline, breaker and retry policy. Each also gets
- * a health check calling its grpc.health.v1 over the same transport.
+ * Connects to each dependency over gRPC (h2c, one HTTP/2 session each), presenting the
+ * internal token on every call, and wraps its generated client with the dependency's
+ * deadline, breaker and retry policy. Each also gets a health check calling its
+ * grpc.health.v1 over the same transport.
  */
 export function connectDependencies<Deps extends DependencyServices>(
   services: Deps,
   settings: { [K in keyof Deps]: DependencyConfig },
-  observability: { logger: Logger; metrics: ServiceMetrics },
+  options: { token: Secret; logger: Logger; metrics: ServiceMetrics },
 ): DependencyClients<Deps> {
+  const { token, ...observability } = options;
   const clients: Record<string, unknown> = {};
   const breakers: Record<string, DependencyBreaker> = {};
   const checks: Checker[] = [];
@@ -39,7 +43,11 @@ export function connectDependencies<Deps extends DependencyServices>(
     const { url, breaker: policy, timeoutMs, retry } = settings[name] as DependencyConfig;
     const sessionManager = new Http2SessionManager(url);
     sessions.push(sessionManager);
-    const transport = createGrpcTransport({ baseUrl: url, sessionManager });
+    const transport = createGrpcTransport({
+      baseUrl: url,
+      sessionManager,
+      interceptors: [presentBearerToken(token)],
+    });
     const breaker = createDependencyBreaker(name, { policy, ...observability });
     breakers[name] = breaker;
     clients[name] = createResilientClient(service, transport, {

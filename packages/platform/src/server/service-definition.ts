@@ -1,6 +1,7 @@
 import type { DescService } from "@bufbuild/protobuf";
 import type { Client, ConnectRouter } from "@connectrpc/connect";
 import type { z } from "zod";
+import type { ServiceAccess } from "../auth/service-access.js";
 import type { baseEnvSchema, DependencyConfig } from "../config/service-config.js";
 import type { Checker } from "../health/checker.js";
 import type { HealthMonitor } from "../health/health-monitor.js";
@@ -67,6 +68,8 @@ export interface ServiceDefinition<
   readonly service: DescService;
   /** Port when PORT is unset (8080–8085 per DESIGN.md). */
   readonly defaultPort: number;
+  /** Who may call it: internal services check tokens; the public gateway checks API keys. */
+  readonly access: ServiceAccess;
   /** The services it calls; each needs `<NAME>_URL`. */
   readonly dependencies: Deps;
   /** Its own environment variables, beyond the base and dependency ones. */

@@ -5,6 +5,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "@kassa/contracts/grpc/health/v1/health_pb";
 import { ServerReflection } from "@kassa/contracts/grpc/reflection/v1/reflection_pb";
 import { z } from "zod";
+import { createAccessInterceptor } from "../auth/service-access.js";
 import { ConfigError, type ConfigProblem } from "../config/config-error.js";
 import { type Env, loadConfig } from "../config/load-config.js";
 import {
@@ -74,7 +75,7 @@ export interface RunningService<
 export function loadServiceConfig<Deps extends DependencyServices, EnvShape extends z.ZodRawShape>(
   definition: Pick<
     ServiceDefinition<never, Deps, EnvShape>,
-    "defaultPort" | "dependencies" | "env"
+    "defaultPort" | "dependencies" | "env" | "access"
   >,
   env: Env,
 ): ServiceConfig<EnvShape, Deps> {
@@ -93,6 +94,11 @@ export function loadServiceConfig<Deps extends DependencyServices, EnvShape exte
   const dependencies: Record<string, DependencyConfig | undefined> = {};
   for (const name of Object.keys(definition.dependencies)) {
     dependencies[name] = attempt(() => loadDependencyConfig(name, env));
+  }
+  const needsAdminToken =
+    definition.access.kind === "internal" && (definition.access.adminMethods ?? []).length > 0;
+  if (needsAdminToken && !env.KASSA_ADMIN_TOKEN) {
+    problems.push({ variable: "KASSA_ADMIN_TOKEN", message: "is required" });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return { ...base, ...own, dependencies } as ServiceConfig<EnvShape, Deps>;
@@ -116,12 +122,18 @@ export async function startService<
   });
   const metrics = createServiceMetrics(name);
   const clock = options.clock ?? systemClock;
+  // Built first: it rejects a misconfigured definition before any storage is opened.
+  const access = createAccessInterceptor(definition.service, definition.access, {
+    internal: config.KASSA_INTERNAL_TOKEN,
+    admin: config.KASSA_ADMIN_TOKEN,
+  });
 
   const database = await openMigratedDatabase(definition, config, config.DATABASE_POOL_SIZE);
   const redis = config.REDIS_URL
     ? await createRedisStore({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger })
     : createMemoryRedisStore();
   const dependencies = connectDependencies(definition.dependencies, config.dependencies, {
+    token: config.KASSA_INTERNAL_TOKEN,
     logger,
     metrics,
   });
@@ -172,7 +184,7 @@ export async function startService<
       );
       definition.routes(router, context);
     },
-    interceptors: [createObserveInterceptor(logger, metrics)],
+    interceptors: [createObserveInterceptor(logger, metrics), access],
     shutdownSignal: abandon.signal,
   });
   const server = createOnePortServer(

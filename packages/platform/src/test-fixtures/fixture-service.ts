@@ -9,12 +9,15 @@ import * as schema from "./fixture-schema.js";
  * would do) and answers:
  * - GetOrder(order_id) with an order of that id; for `slow` it is a call that is still in
  *   flight when shutdown begins and finishes only after the listener has closed;
- * - CreateOrder with an unexpected error carrying a secret, to prove nothing leaks.
+ * - CreateOrder with an unexpected error carrying a secret, to prove nothing leaks;
+ * - CancelOrder(order_id) with an order of that id.
  */
 export const fixtureService = defineService({
   name: "fixture",
   service: OrderService,
   defaultPort: 0,
+  // Public, so the wire tests need no token; the access tests switch it to internal.
+  access: { kind: "public" },
   dependencies: {},
   env: {},
   database: {
@@ -35,6 +38,9 @@ export const fixtureService = defineService({
       },
       async createOrder() {
         throw new Error("relation widgets violated; password=hunter2");
+      },
+      async cancelOrder(request) {
+        return { order: { id: request.orderId } };
       },
     });
   },

@@ -5,10 +5,13 @@
  * to point them elsewhere.
  */
 import { randomBytes } from "node:crypto";
-import { ConnectError, type ConnectRouter } from "@connectrpc/connect";
-import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { DescService } from "@bufbuild/protobuf";
+import { type Client, ConnectError, type ConnectRouter, createClient } from "@connectrpc/connect";
+import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
 import postgres from "postgres";
+import { presentBearerToken } from "../auth/service-access.js";
 import type { Env } from "../config/load-config.js";
+import { Secret } from "../config/secret.js";
 import { createOnePortServer } from "../server/one-port-server.js";
 
 /** The server tests create their databases on. */
@@ -51,6 +54,31 @@ export async function createTestDatabase(label = "test"): Promise<TestDatabase> 
   };
 }
 
+/** The tokens test services are started with (the real ones are generated or injected). */
+export const testTokens = {
+  internal: "test-internal-token-0123456789abcdef0123456789",
+  admin: "test-admin-token-0123456789abcdef0123456789abcd",
+} as const;
+
+/**
+ * A Connect client (HTTP/1.1, as curl would speak it) for a service under test, presenting
+ * `token` as `authorization: Bearer …` when given.
+ */
+export function testClient<S extends DescService>(
+  service: S,
+  url: string,
+  token?: string,
+): Client<S> {
+  return createClient(
+    service,
+    createConnectTransport({
+      baseUrl: url,
+      httpVersion: "1.1",
+      interceptors: token ? [presentBearerToken(new Secret(token))] : [],
+    }),
+  );
+}
+
 /** A Redis key prefix unique to one test file. */
 export function uniqueRedisPrefix(label = "test"): string {
   return `kassa-test:${label}:${randomBytes(4).toString("hex")}:`;
@@ -69,6 +97,8 @@ export function testServiceEnv(options: {
     PORT: "0",
     HOST: "127.0.0.1",
     LOG_LEVEL: "silent",
+    KASSA_INTERNAL_TOKEN: testTokens.internal,
+    KASSA_ADMIN_TOKEN: testTokens.admin,
     KASSA_DATA_DIR: "memory://",
     ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }),
     ...(options.redisPrefix && { REDIS_URL: testRedisUrl, REDIS_KEY_PREFIX: options.redisPrefix }),

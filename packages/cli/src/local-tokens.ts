@@ -1,0 +1,34 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+/** The two shared secrets a local platform runs with. */
+export interface LocalTokens {
+  internal: string;
+  admin: string;
+}
+
+/**
+ * The tokens `kassa start` hands to every service: KASSA_INTERNAL_TOKEN and KASSA_ADMIN_TOKEN
+ * from the environment when set, otherwise generated once (256 random bits each) and kept in
+ * `<dataDir>/tokens.json` (mode 600), so a restart keeps the admin token you already use.
+ */
+export async function localTokens(dataDir: string, env: NodeJS.ProcessEnv): Promise<LocalTokens> {
+  const file = path.join(dataDir, "tokens.json");
+  const saved = await readFile(file, "utf8")
+    .then((text) => JSON.parse(text) as Partial<LocalTokens>)
+    .catch(() => ({}) as Partial<LocalTokens>);
+  const tokens = {
+    internal: env.KASSA_INTERNAL_TOKEN || saved.internal || generate(),
+    admin: env.KASSA_ADMIN_TOKEN || saved.admin || generate(),
+  };
+  if (tokens.internal !== saved.internal || tokens.admin !== saved.admin) {
+    await mkdir(dataDir, { recursive: true });
+    await writeFile(file, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
+  }
+  return tokens;
+}
+
+function generate(): string {
+  return randomBytes(32).toString("base64url");
+}
