@@ -11,10 +11,21 @@
  * - Resilience: {@link createResilientClient} (deadline + {@link createDependencyBreaker} +
  *   {@link retryIdempotent} for idempotent methods only).
  * - Storage: {@link openDatabase} (postgres.js or PGlite under drizzle), {@link RedisStore}.
+ * - Access: {@link ServiceAccess} (internal and admin tokens), enforced by the runtime.
+ * - Domain: {@link createId} (prefixed ULIDs), {@link currencyExponent} (ISO 4217),
+ *   {@link requestFields} (INVALID_ARGUMENT naming the field), {@link rpcErrors} (the error
+ *   catalogue), {@link encodePageToken} / {@link decodePageToken} / {@link pageSizeOf}.
  * - Config, logging, metrics, clock: {@link loadConfig}, {@link createLogger},
  *   {@link createServiceMetrics}, {@link Clock}.
  */
 
+export {
+  bearerToken,
+  createAccessInterceptor,
+  presentBearerToken,
+  type ServiceAccess,
+  type ServiceTokens,
+} from "./auth/service-access.js";
 export { ConfigError, type ConfigProblem } from "./config/config-error.js";
 export { envFields } from "./config/env-fields.js";
 export { type Env, loadConfig } from "./config/load-config.js";
@@ -24,6 +35,11 @@ export {
   type DependencyConfig,
   dependencyEnvSchema,
 } from "./config/service-config.js";
+export { currencyExponent, isCurrency } from "./domain/currency.js";
+export { createId, isId } from "./domain/ids.js";
+export { decodePageToken, encodePageToken, pageSizeOf, pageSizes } from "./domain/page-token.js";
+export { maxAmount, requestFields } from "./domain/request-fields.js";
+export { rpcErrors } from "./domain/rpc-errors.js";
 export type {
   Checker,
   CheckReport,

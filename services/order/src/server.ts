@@ -3,6 +3,10 @@ import { OrderService } from "@kassa/contracts/kassa/order/v1/order_pb";
 import { defineService } from "@kassa/platform";
 import { dependencies } from "./clients.js";
 import * as schema from "./db/schema.js";
+import { cancelOrder } from "./operations/cancel-order.js";
+import { createOrder } from "./operations/create-order.js";
+import { getOrder } from "./operations/get-order.js";
+import { markOrderPaid } from "./operations/mark-order-paid.js";
 
 /** The order service: wiring only; each RPC lives in `operations/`. */
 export const orderService = defineService({
@@ -17,8 +21,12 @@ export const orderService = defineService({
     schema,
     migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)),
   },
-  routes(router) {
-    // RPCs arrive with the order issue; until then the router answers UNIMPLEMENTED.
-    router.service(OrderService, {});
+  routes(router, context) {
+    router.service(OrderService, {
+      createOrder: (request) => createOrder(context, request),
+      getOrder: (request) => getOrder(context, request),
+      markOrderPaid: (request) => markOrderPaid(context, request),
+      cancelOrder: (request) => cancelOrder(context, request),
+    });
   },
 });

@@ -9,10 +9,21 @@ import type { DescService } from "@bufbuild/protobuf";
 import { type Client, ConnectError, type ConnectRouter, createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
 import postgres from "postgres";
+import type { ZodRawShape } from "zod";
 import { presentBearerToken } from "../auth/service-access.js";
 import type { Env } from "../config/load-config.js";
 import { Secret } from "../config/secret.js";
+import type { Clock } from "../observability/clock.js";
 import { createOnePortServer } from "../server/one-port-server.js";
+import type {
+  DependencyServices,
+  ServiceContext,
+  ServiceDefinition,
+} from "../server/service-definition.js";
+import { type RunningService, startService } from "../server/service-runtime.js";
+import { captureLogs, type LogCapture } from "./log-capture.js";
+
+export { captureLogs, type LogCapture } from "./log-capture.js";
 
 /** The server tests create their databases on. */
 export const testPostgresAdminUrl =
@@ -130,7 +141,6 @@ export async function startTestServer(
     },
   };
 }
-export { captureLogs, type LogCapture } from "./log-capture.js";
 
 /** Awaits a call that must fail and returns its error as a ConnectError. */
 export async function rejectionOf(call: Promise<unknown>): Promise<ConnectError> {
@@ -140,4 +150,60 @@ export async function rejectionOf(call: Promise<unknown>): Promise<ConnectError>
     return ConnectError.from(error);
   }
   throw new Error("expected the call to fail, but it succeeded");
+}
+
+/** A real service started for a test file, on its own database and Redis prefix. */
+export interface TestService<Context> {
+  /** `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  /** The service's dependencies (db, redis, clock…), to inspect what was written. */
+  readonly context: Context;
+  /** Everything the service logged, for asserting what never appears in logs. */
+  readonly logs: LogCapture;
+  /** A Connect client for the service presenting `token` (none when undefined). */
+  client<S extends DescService>(service: S, token?: string): Client<S>;
+  /** Stops the service and drops its database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `definition` on a fresh Postgres database and Redis prefix (`redis: false` leaves it
+ * on the in-process stand-in), as a test file's service under test. `env` adds or overrides
+ * variables (dependency URLs, tunables); `clock` replaces the system clock.
+ */
+export async function startTestService<
+  Schema extends Record<string, unknown>,
+  Deps extends DependencyServices,
+  EnvShape extends ZodRawShape,
+>(
+  definition: ServiceDefinition<Schema, Deps, EnvShape>,
+  options: { label: string; env?: Env; redis?: boolean; clock?: Clock },
+): Promise<TestService<ServiceContext<Schema, Deps, EnvShape>>> {
+  const database = await createTestDatabase(options.label);
+  const logs = captureLogs();
+  let running: RunningService<Schema, Deps, EnvShape>;
+  try {
+    running = await startService(definition, {
+      env: testServiceEnv({
+        databaseUrl: database.url,
+        ...(options.redis !== false && { redisPrefix: uniqueRedisPrefix(options.label) }),
+        extra: { LOG_LEVEL: "info", ...options.env },
+      }),
+      logDestination: logs.stream,
+      ...(options.clock && { clock: options.clock }),
+    });
+  } catch (error) {
+    await database.drop();
+    throw error;
+  }
+  return {
+    url: running.url,
+    context: running.context,
+    logs,
+    client: (service, token) => testClient(service, running.url, token),
+    async stop() {
+      await running.stop();
+      await database.drop();
+    },
+  };
 }

@@ -1,0 +1,8 @@
+import type { Clock } from "@kassa/platform";
+import type { OrderDatabase } from "../db/order-repository.js";
+
+/** What the order operations need: the service's database and clock. */
+export interface OrderContext {
+  readonly db: OrderDatabase;
+  readonly clock: Clock;
+}
