@@ -35,6 +35,7 @@ export {
   type DependencyConfig,
   dependencyEnvSchema,
 } from "./config/service-config.js";
+export { apiKeyCacheKey, apiKeyDigest } from "./domain/api-key-digest.js";
 export { currencyExponent, isCurrency } from "./domain/currency.js";
 export { createId, isId } from "./domain/ids.js";
 export { decodePageToken, encodePageToken, pageSizeOf, pageSizes } from "./domain/page-token.js";
