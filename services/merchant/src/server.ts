@@ -1,8 +1,18 @@
 import { fileURLToPath } from "node:url";
+import type { HandlerContext } from "@connectrpc/connect";
 import { MerchantService } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
-import { defineService } from "@kassa/platform";
+import { defineService, requestContext } from "@kassa/platform";
 import { dependencies } from "./clients.js";
 import * as schema from "./db/schema.js";
+import { merchantEnv } from "./merchant-env.js";
+import { authenticateApiKey } from "./operations/authenticate-api-key.js";
+import { createApiKey } from "./operations/create-api-key.js";
+import { createMerchant } from "./operations/create-merchant.js";
+import { getMerchant } from "./operations/get-merchant.js";
+import { listApiKeys } from "./operations/list-api-keys.js";
+import { listMerchants } from "./operations/list-merchants.js";
+import { revokeApiKey } from "./operations/revoke-api-key.js";
+import { updateMerchant } from "./operations/update-merchant.js";
 
 /** The merchant service: wiring only; each RPC lives in `operations/`. */
 export const merchantService = defineService({
@@ -14,14 +24,24 @@ export const merchantService = defineService({
     adminMethods: ["CreateMerchant", "UpdateMerchant", "CreateApiKey", "RevokeApiKey"],
   },
   dependencies,
-  env: {},
+  env: merchantEnv,
   database: {
     schemaName: "merchant",
     schema,
     migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)),
   },
-  routes(router) {
-    // RPCs arrive with the merchant issue; until then the router answers UNIMPLEMENTED.
-    router.service(MerchantService, {});
+  routes(router, context) {
+    // The request's logger carries its request id, for the lines cache eviction may write.
+    const log = (call: HandlerContext) => requestContext(call, context.logger).logger;
+    router.service(MerchantService, {
+      createMerchant: (request) => createMerchant(context, request),
+      getMerchant: (request) => getMerchant(context, request),
+      listMerchants: (request) => listMerchants(context, request),
+      updateMerchant: (request, call) => updateMerchant(context, request, log(call)),
+      createApiKey: (request) => createApiKey(context, request),
+      revokeApiKey: (request, call) => revokeApiKey(context, request, log(call)),
+      listApiKeys: (request) => listApiKeys(context, request),
+      authenticateApiKey: (request) => authenticateApiKey(context, request),
+    });
   },
 });

@@ -810,8 +810,9 @@ export const MerchantService: GenService<{
   /**
    * AuthenticateApiKey resolves a secret API key to its merchant. Internal token (the gateway calls it
    * for every request and may cache the answer briefly). The secret is compared in constant time.
-   * Errors: INVALID_ARGUMENT (`secret` empty or over 255 characters), UNAUTHENTICATED (unknown or
-   * revoked key), PERMISSION_DENIED (the key's merchant is SUSPENDED).
+   * Errors: UNAUTHENTICATED (unknown or revoked key, and also an empty, malformed or over-long secret:
+   * one fixed message for all of them, so a caller cannot probe which keys exist), PERMISSION_DENIED
+   * (the key's merchant is SUSPENDED).
    *
    * @generated from rpc kassa.merchant.v1.MerchantService.AuthenticateApiKey
    */

@@ -1,0 +1,70 @@
+// MerchantService.AuthenticateApiKey on a real service (Postgres, Redis), end to end over
+// Connect HTTP/1.1: what the gateway pays on every API key cache miss. 100 keys of 10
+// merchants are authenticated round robin, so the figure is not one hot row.
+//   npx tsc -p services/merchant/tsconfig.build.json && node bench/merchant-authenticate.mjs
+import { MerchantService } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
+import { merchantService } from "@kassa/merchant";
+import { startService } from "@kassa/platform";
+import {
+  createTestDatabase,
+  testClient,
+  testServiceEnv,
+  testTokens,
+  uniqueRedisPrefix,
+} from "@kassa/platform/testing";
+import { ms, summarise } from "./stats.mjs";
+
+const calls = Number(process.env.BENCH_CALLS ?? 20_000);
+const warmUpCalls = Number(process.env.BENCH_WARM_UP_CALLS ?? 2_000);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+
+const database = await createTestDatabase("bench_merchant");
+const service = await startService(merchantService, {
+  env: testServiceEnv({
+    databaseUrl: database.url,
+    redisPrefix: uniqueRedisPrefix("bench"),
+    // A pool as wide as the callers, so the figure is the service's, not a queue for connections.
+    extra: { DATABASE_POOL_SIZE: String(concurrency) },
+  }),
+});
+
+const admin = testClient(MerchantService, service.url, testTokens.admin);
+const secrets = [];
+for (let m = 0; m < 10; m++) {
+  const { merchant } = await admin.createMerchant({ name: `Bench merchant ${m}` });
+  for (let k = 0; k < 10; k++) {
+    secrets.push((await admin.createApiKey({ merchantId: merchant.id })).secret);
+  }
+}
+const client = testClient(MerchantService, service.url, testTokens.internal);
+
+async function run(count) {
+  const latencies = new Array(count);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) {
+        const i = next++;
+        const t0 = performance.now();
+        await client.authenticateApiKey({ secret: secrets[i % secrets.length] });
+        latencies[i] = performance.now() - t0;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { rps: count / seconds, ...summarise(latencies) };
+}
+
+try {
+  await run(warmUpCalls);
+  const result = await run(calls);
+  console.log(
+    `merchant AuthenticateApiKey: ${calls} calls after ${warmUpCalls} warm-up, concurrency ${concurrency}, ${secrets.length} keys`,
+  );
+  console.log(`  ${result.rps.toFixed(0)} calls/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}`);
+} finally {
+  await service.stop();
+  await database.drop();
+}
+process.exit(0);
