@@ -1,24 +1,92 @@
 import { fileURLToPath } from "node:url";
 import { ChannelService } from "@kassa/contracts/kassa/channel/v1/channel_pb";
-import { defineService } from "@kassa/platform";
+import { type Clock, defineService, envFields } from "@kassa/platform";
 import { dependencies } from "./clients.js";
+import type { ChannelDatabase } from "./db/channel-database.js";
 import * as schema from "./db/schema.js";
+import { createInFlightCalls } from "./in-flight-calls.js";
+import type { ChannelContext } from "./operations/channel-context.js";
+import { charge } from "./operations/charge.js";
+import { getChannelRefund } from "./operations/get-channel-refund.js";
+import { getCharge } from "./operations/get-charge.js";
+import { listChannels } from "./operations/list-channels.js";
+import { refund } from "./operations/refund.js";
+import { createChannelRegistry } from "./providers/channel-registry.js";
+import type { Provider } from "./providers/provider.js";
+import { createSandboxProvider } from "./providers/sandbox-provider.js";
 
-/** The channel service: wiring only; each RPC lives in `operations/`. */
-export const channelService = defineService({
-  name: "channel",
-  service: ChannelService,
-  defaultPort: 8083,
-  access: { kind: "internal" },
-  dependencies,
-  env: {},
-  database: {
-    schemaName: "channel",
-    schema,
-    migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)),
-  },
-  routes(router) {
-    // RPCs arrive with the channel issue; until then the router answers UNIMPLEMENTED.
-    router.service(ChannelService, {});
-  },
-});
+/** Options for {@link createChannelService}. */
+export interface ChannelServiceOptions {
+  /**
+   * Where the sandbox's chaos draws (`SANDBOX_FAILURE_RATE`) come from, in [0, 1). Default
+   * `Math.random`; tests pass a fixed sequence to decide which charge meets the outage.
+   */
+  readonly random?: () => number;
+  /**
+   * The channels to serve, made once storage is up. Default the built-in sandbox alone; a
+   * real provider joins here, and tests pass one that fails on cue.
+   */
+  readonly providers?: (storage: { db: ChannelDatabase; clock: Clock }) => Provider[];
+}
+
+/** The channel service's own environment variables: the sandbox's knobs, all off by default. */
+const env = {
+  /** Milliseconds added to every sandbox call, like a provider's round trip. Default 0. */
+  SANDBOX_LATENCY_MS: envFields.durationMs(0),
+  /**
+   * Probability (0..1) that a sandbox charge is refused as UNAVAILABLE before anything is
+   * charged, for chaos runs. Default 0.
+   */
+  SANDBOX_FAILURE_RATE: envFields.ratio(0),
+  /**
+   * How long `tok_timeout` holds its answer when the caller set no deadline (with one, the
+   * answer is held until just after it). Default 30 000 ms.
+   */
+  SANDBOX_TIMEOUT_HOLD_MS: envFields.durationMs(30_000),
+};
+
+/** The channel service, with its channels chosen by `options`; wiring only. */
+export function createChannelService(options: ChannelServiceOptions = {}) {
+  return defineService({
+    name: "channel",
+    service: ChannelService,
+    defaultPort: 8083,
+    access: { kind: "internal" },
+    dependencies,
+    env,
+    database: {
+      schemaName: "channel",
+      schema,
+      migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)),
+    },
+    routes(router, service) {
+      const storage = { db: service.db, clock: service.clock };
+      const providers = options.providers?.(storage) ?? [
+        createSandboxProvider({
+          ...storage,
+          latencyMs: service.config.SANDBOX_LATENCY_MS,
+          failureRate: service.config.SANDBOX_FAILURE_RATE,
+          timeoutHoldMs: service.config.SANDBOX_TIMEOUT_HOLD_MS,
+          ...(options.random && { random: options.random }),
+        }),
+      ];
+      const context: ChannelContext = {
+        db: service.db,
+        clock: service.clock,
+        channels: createChannelRegistry(providers),
+        chargeCalls: createInFlightCalls(),
+        refundCalls: createInFlightCalls(),
+      };
+      router.service(ChannelService, {
+        charge: (request, call) => charge(context, request, call),
+        getCharge: (request) => getCharge(context, request),
+        refund: (request, call) => refund(context, request, call),
+        getChannelRefund: (request) => getChannelRefund(context, request),
+        listChannels: (request) => listChannels(context, request),
+      });
+    },
+  });
+}
+
+/** The channel service as `npm start` and `main.ts` run it. */
+export const channelService = createChannelService();

@@ -1,4 +1,158 @@
-import { pgSchema } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  check,
+  index,
+  pgSchema,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
 /** The Postgres schema the channel service owns; no other service reads or writes it. */
 export const channelSchema = pgSchema("channel");
+
+/**
+ * Where a charge or refund is at its provider: PENDING while it is asked (or deciding),
+ * then SUCCEEDED or FAILED.
+ */
+export const providerStatus = channelSchema.enum("provider_status", [
+  "PENDING",
+  "SUCCEEDED",
+  "FAILED",
+]);
+
+/**
+ * Every charge asked of a provider, keyed by the caller's idempotency key per channel. Never
+ * deleted. `refunding_amount` is the sum of its PENDING refunds: with `refunded_amount` it can
+ * never exceed the charge, which the database itself enforces.
+ */
+export const charges = channelSchema.table(
+  "charges",
+  {
+    id: text("id").primaryKey(),
+    channel: text("channel").notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    merchantId: text("merchant_id").notNull(),
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+    currency: text("currency").notNull(),
+    paymentMethod: text("payment_method").notNull(),
+    description: text("description").notNull().default(""),
+    status: providerStatus("status").notNull(),
+    refundedAmount: bigint("refunded_amount", { mode: "bigint" }).notNull().default(sql`0`),
+    refundingAmount: bigint("refunding_amount", { mode: "bigint" }).notNull().default(sql`0`),
+    providerReference: text("provider_reference"),
+    failureCode: text("failure_code"),
+    failureMessage: text("failure_message"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    uniqueIndex("charges_channel_idempotency_key").on(table.channel, table.idempotencyKey),
+    check("charges_amount_positive", sql`${table.amount} > 0`),
+    check(
+      "charges_refunds_within_amount",
+      sql`${table.refundedAmount} >= 0 and ${table.refundingAmount} >= 0 and ${table.refundedAmount} + ${table.refundingAmount} <= ${table.amount}`,
+    ),
+    check(
+      "charges_refunds_only_when_succeeded",
+      sql`${table.status} = 'SUCCEEDED' or ${table.refundedAmount} + ${table.refundingAmount} = 0`,
+    ),
+    check(
+      "charges_failure_code_iff_failed",
+      sql`(${table.status} = 'FAILED') = (${table.failureCode} is not null)`,
+    ),
+  ],
+);
+
+/** Every refund asked of a provider, keyed by the caller's idempotency key per channel. Never deleted. */
+export const refunds = channelSchema.table(
+  "refunds",
+  {
+    id: text("id").primaryKey(),
+    channel: text("channel").notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    chargeId: text("charge_id")
+      .notNull()
+      .references(() => charges.id),
+    merchantId: text("merchant_id").notNull(),
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+    currency: text("currency").notNull(),
+    reason: text("reason").notNull().default(""),
+    status: providerStatus("status").notNull(),
+    providerReference: text("provider_reference"),
+    failureCode: text("failure_code"),
+    failureMessage: text("failure_message"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    uniqueIndex("refunds_channel_idempotency_key").on(table.channel, table.idempotencyKey),
+    index("refunds_charge_id_idx").on(table.chargeId),
+    check("refunds_amount_positive", sql`${table.amount} > 0`),
+    check(
+      "refunds_failure_code_iff_failed",
+      sql`(${table.status} = 'FAILED') = (${table.failureCode} is not null)`,
+    ),
+  ],
+);
+
+/** A decision the sandbox provider made; it decides at once, so never PENDING. */
+export const sandboxOutcome = channelSchema.enum("sandbox_outcome", ["SUCCEEDED", "FAILED"]);
+
+/**
+ * The sandbox provider's own ledger of charges, as a real provider keeps one on its side: the
+ * id is the charge id it was asked with (and its reference), so asking twice charges once.
+ */
+export const sandboxCharges = channelSchema.table(
+  "sandbox_charges",
+  {
+    id: text("id").primaryKey(),
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+    currency: text("currency").notNull(),
+    outcome: sandboxOutcome("outcome").notNull(),
+    failureCode: text("failure_code"),
+    failureMessage: text("failure_message"),
+    /** Set for `tok_refundFails`: the sandbox then declines every refund of the charge. */
+    declinesRefunds: boolean("declines_refunds").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    check("sandbox_charges_amount_positive", sql`${table.amount} > 0`),
+    check(
+      "sandbox_charges_failure_code_iff_failed",
+      sql`(${table.outcome} = 'FAILED') = (${table.failureCode} is not null)`,
+    ),
+  ],
+);
+
+/** The sandbox provider's own ledger of refunds, keyed like its charges by the refund id. */
+export const sandboxRefunds = channelSchema.table(
+  "sandbox_refunds",
+  {
+    id: text("id").primaryKey(),
+    chargeId: text("charge_id")
+      .notNull()
+      .references(() => sandboxCharges.id),
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+    currency: text("currency").notNull(),
+    outcome: sandboxOutcome("outcome").notNull(),
+    failureCode: text("failure_code"),
+    failureMessage: text("failure_message"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    index("sandbox_refunds_charge_id_idx").on(table.chargeId),
+    check("sandbox_refunds_amount_positive", sql`${table.amount} > 0`),
+    check(
+      "sandbox_refunds_failure_code_iff_failed",
+      sql`(${table.outcome} = 'FAILED') = (${table.failureCode} is not null)`,
+    ),
+  ],
+);
+
+export type ChargeRow = typeof charges.$inferSelect;
+export type RefundRow = typeof refunds.$inferSelect;
+export type SandboxChargeRow = typeof sandboxCharges.$inferSelect;
+export type SandboxRefundRow = typeof sandboxRefunds.$inferSelect;

@@ -1,0 +1,71 @@
+// Channel.Charge calls per second on a real channel service (Postgres), over Connect HTTP/1.1
+// as the gateway's client would call it. Every call is a new payment (a unique idempotency
+// key) charged with tok_visa, so each one claims its key, records the sandbox's charge and
+// settles it: three writes per call, chaos knobs off.
+//   npm run build && node bench/channel-charge.mjs
+import { channelService } from "@kassa/channel";
+import { ChannelService, ChargeStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
+import { createId, startService } from "@kassa/platform";
+import {
+  createTestDatabase,
+  testClient,
+  testServiceEnv,
+  testTokens,
+  uniqueRedisPrefix,
+} from "@kassa/platform/testing";
+import { ms, summarise } from "./stats.mjs";
+
+const calls = Number(process.env.BENCH_CALLS ?? 10_000);
+const warmUp = Number(process.env.BENCH_WARM_UP ?? 1_000);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+
+const database = await createTestDatabase("bench_channel");
+const service = await startService(channelService, {
+  env: testServiceEnv({
+    databaseUrl: database.url,
+    redisPrefix: uniqueRedisPrefix("bench"),
+    extra: { DATABASE_POOL_SIZE: String(concurrency) },
+  }),
+});
+const client = testClient(ChannelService, service.url, testTokens.internal);
+
+async function run(total) {
+  const latencies = new Array(total);
+  let next = 0;
+  let notCharged = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = performance.now();
+        const { charge } = await client.charge({
+          idempotencyKey: createId("pay"),
+          channel: "sandbox",
+          merchantId: createId("mer"),
+          amount: 1999n,
+          currency: "USD",
+          paymentMethod: "tok_visa",
+          description: "bench",
+        });
+        latencies[i] = performance.now() - t0;
+        if (charge?.status !== ChargeStatus.SUCCEEDED) notCharged += 1;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { rps: total / seconds, notCharged, ...summarise(latencies) };
+}
+
+try {
+  await run(warmUp);
+  const result = await run(calls);
+  console.log(`channel Charge: ${calls} calls after ${warmUp} warm-up, concurrency ${concurrency}`);
+  console.log(
+    `  ${result.rps.toFixed(0)} calls/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)} (${result.notCharged} not SUCCEEDED; expected 0)`,
+  );
+} finally {
+  await service.stop();
+  await database.drop();
+}
+process.exit(0);

@@ -1,0 +1,16 @@
+import type { Clock } from "@kassa/platform";
+import type { ChannelDatabase } from "../db/channel-database.js";
+import type { InFlightCalls } from "../in-flight-calls.js";
+import type { ChannelRegistry } from "../providers/channel-registry.js";
+
+/** What the channel operations need. */
+export interface ChannelContext {
+  readonly db: ChannelDatabase;
+  readonly clock: Clock;
+  /** The configured providers, by channel name. */
+  readonly channels: ChannelRegistry;
+  /** Charge calls to providers in progress in this process, by charge id. */
+  readonly chargeCalls: InFlightCalls;
+  /** Refund calls to providers in progress in this process, by refund id. */
+  readonly refundCalls: InFlightCalls;
+}

@@ -1,0 +1,121 @@
+import { createId } from "@kassa/platform";
+import { startTestService } from "@kassa/platform/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sandboxRepository } from "../db/sandbox-repository.js";
+import { channelService } from "../server.js";
+import type { ProviderCall } from "./provider.js";
+import { createSandboxProvider, type SandboxProviderOptions } from "./sandbox-provider.js";
+
+// The service only provides a migrated database; the sandbox is driven directly, with its
+// network (waits) and its chaos draws faked.
+const start = () => startTestService(channelService, { label: "channel_sandbox" });
+let service: Awaited<ReturnType<typeof start>>;
+beforeAll(async () => {
+  service = await start();
+});
+afterAll(() => service.stop());
+
+function sandboxWith(options: Partial<SandboxProviderOptions> = {}) {
+  const waits: (number | undefined)[] = [];
+  const sandbox = createSandboxProvider({
+    db: service.context.db,
+    clock: service.context.clock,
+    wait: async (ms) => {
+      waits.push(ms);
+    },
+    ...options,
+  });
+  return { sandbox, waits };
+}
+const noDeadline: ProviderCall = { signal: new AbortController().signal, deadlineMs: undefined };
+const chargeRequest = (paymentMethod = "tok_visa") => ({
+  chargeId: createId("ch"),
+  merchantId: createId("mer"),
+  amount: 1200n,
+  currency: "USD",
+  paymentMethod,
+  description: "",
+});
+
+describe("sandbox provider", () => {
+  it("adds SANDBOX_LATENCY_MS to every call", async () => {
+    const { sandbox, waits } = sandboxWith({ latencyMs: 40 });
+    const charge = chargeRequest();
+    await sandbox.charge(charge, noDeadline);
+    await sandbox.getCharge(charge.chargeId);
+    const refundId = createId("chr");
+    await sandbox.refund(
+      {
+        refundId,
+        chargeId: charge.chargeId,
+        chargeReference: charge.chargeId,
+        amount: 100n,
+        currency: "USD",
+        reason: "",
+      },
+      noDeadline,
+    );
+    await sandbox.getRefund(refundId);
+    expect(waits).toEqual([40, 40, 40, 40]);
+  });
+
+  it("never reaches the ledger when the caller goes away during the latency", async () => {
+    const { sandbox } = sandboxWith({ latencyMs: 40 });
+    const gone = new AbortController();
+    gone.abort();
+    const charge = chargeRequest();
+    const outcome = await sandbox.charge(charge, { signal: gone.signal, deadlineMs: 0 });
+    expect(outcome.status).toBe("UNAVAILABLE");
+    expect(await sandbox.getCharge(charge.chargeId)).toBeUndefined();
+  });
+
+  it("refuses a charge as UNAVAILABLE, recording nothing, when the draw falls below SANDBOX_FAILURE_RATE", async () => {
+    const draws = [0.29, 0.31];
+    const { sandbox } = sandboxWith({ failureRate: 0.3, random: () => draws.shift() ?? 1 });
+    const refused = chargeRequest();
+    expect((await sandbox.charge(refused, noDeadline)).status).toBe("UNAVAILABLE");
+    expect(await sandbox.getCharge(refused.chargeId)).toBeUndefined();
+    const charged = chargeRequest();
+    expect((await sandbox.charge(charged, noDeadline)).status).toBe("SUCCEEDED");
+  });
+
+  it("charges once per charge id and answers the first decision when asked again", async () => {
+    const { sandbox } = sandboxWith();
+    const declined = chargeRequest("tok_chargeDeclined");
+    const first = await sandbox.charge(declined, noDeadline);
+    const again = await sandbox.charge({ ...declined, paymentMethod: "tok_visa" }, noDeadline);
+    expect(again).toEqual(first);
+    expect(first).toMatchObject({ status: "FAILED", failureCode: "card_declined" });
+    expect(await sandbox.getCharge(declined.chargeId)).toEqual(first);
+  });
+
+  it("records a tok_timeout charge before holding its answer, for SANDBOX_TIMEOUT_HOLD_MS without a deadline", async () => {
+    const charge = chargeRequest("tok_timeout");
+    const recordedWhileHeld: boolean[] = [];
+    const sandbox = createSandboxProvider({
+      db: service.context.db,
+      clock: service.context.clock,
+      timeoutHoldMs: 5000,
+      wait: async (ms) => {
+        expect(ms).toBe(5000);
+        recordedWhileHeld.push(
+          !!(await sandboxRepository.findCharge(service.context.db, charge.chargeId)),
+        );
+      },
+    });
+    const outcome = await sandbox.charge(charge, noDeadline);
+    expect(outcome.status).toBe("SUCCEEDED");
+    expect(recordedWhileHeld).toEqual([true]);
+  });
+
+  it("holds a tok_timeout answer until the caller's signal fires when it set a deadline", async () => {
+    const { sandbox, waits } = sandboxWith({ timeoutHoldMs: 5000 });
+    const deadline = new AbortController();
+    await sandbox.charge(chargeRequest("tok_timeout"), {
+      signal: deadline.signal,
+      deadlineMs: 250,
+    });
+    // No timer: only the signal (aborted by Connect at the deadline) ends the hold.
+    expect(waits).toEqual([undefined]);
+  });
+});

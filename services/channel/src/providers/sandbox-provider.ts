@@ -1,0 +1,209 @@
+import type { Clock } from "@kassa/platform";
+import type { ChannelDatabase } from "../db/channel-database.js";
+import { sandboxRepository } from "../db/sandbox-repository.js";
+import type { SandboxChargeRow, SandboxRefundRow } from "../db/schema.js";
+import type { Provider, ProviderOutcome } from "./provider.js";
+
+/** Options for {@link createSandboxProvider}. */
+export interface SandboxProviderOptions {
+  /** Where the sandbox keeps its ledger (the channel schema's `sandbox_*` tables). */
+  readonly db: ChannelDatabase;
+  readonly clock: Clock;
+  /** Added to every call, like a network round trip (`SANDBOX_LATENCY_MS`). Default 0. */
+  readonly latencyMs?: number;
+  /**
+   * Probability (0..1) that a charge is refused as UNAVAILABLE before anything is charged
+   * (`SANDBOX_FAILURE_RATE`). Default 0: chaos is opt-in.
+   */
+  readonly failureRate?: number;
+  /**
+   * How long `tok_timeout` holds its answer when the caller set no deadline
+   * (`SANDBOX_TIMEOUT_HOLD_MS`). Default 30 000 ms, longer than any sensible client timeout.
+   */
+  readonly timeoutHoldMs?: number;
+  /** Chaos draws in [0, 1). Default `Math.random`; tests pass a fixed sequence. */
+  readonly random?: () => number;
+  /**
+   * How the sandbox waits: resolves after `ms` (never, when undefined) or as soon as `signal`
+   * aborts, whichever is first; never rejects. Default a timer; tests pass a fake network.
+   */
+  readonly wait?: (ms: number | undefined, signal?: AbortSignal) => Promise<void>;
+}
+
+/** The sandbox's ISO 4217 codes: majors plus zero-decimal (JPY, KRW) and three-decimal (BHD, KWD) ones. */
+const sandboxCurrencies = [
+  "AUD",
+  "BHD",
+  "BRL",
+  "CAD",
+  "CHF",
+  "CNY",
+  "CZK",
+  "DKK",
+  "EUR",
+  "GBP",
+  "HKD",
+  "INR",
+  "JPY",
+  "KRW",
+  "KWD",
+  "MXN",
+  "NOK",
+  "NZD",
+  "PLN",
+  "SEK",
+  "SGD",
+  "USD",
+  "ZAR",
+] as const;
+
+/** What the sandbox does for a payment method token. */
+type TokenBehaviour =
+  | { readonly kind: "unavailable" }
+  | {
+      readonly kind: "decide";
+      readonly decline?: { readonly code: string; readonly message: string };
+      /** Record the charge, then hold the answer until the caller's deadline has passed. */
+      readonly holdsAnswer?: boolean;
+      readonly declinesRefunds?: boolean;
+    };
+
+// Stripe-style test tokens, as DESIGN.md lists them.
+const tokens: Readonly<Record<string, TokenBehaviour>> = {
+  tok_visa: { kind: "decide" },
+  tok_mastercard: { kind: "decide" },
+  tok_chargeDeclined: {
+    kind: "decide",
+    decline: { code: "card_declined", message: "The card was declined." },
+  },
+  tok_insufficientFunds: {
+    kind: "decide",
+    decline: { code: "insufficient_funds", message: "The card has insufficient funds." },
+  },
+  tok_timeout: { kind: "decide", holdsAnswer: true },
+  tok_unavailable: { kind: "unavailable" },
+  tok_refundFails: { kind: "decide", declinesRefunds: true },
+};
+
+// The message never repeats the token: payment methods stay out of messages and logs.
+const unknownToken: TokenBehaviour = {
+  kind: "decide",
+  decline: {
+    code: "invalid_payment_method",
+    message: "The payment method is not a sandbox test token.",
+  },
+};
+
+const refundDecline = { code: "refund_declined", message: "The card issuer declined the refund." };
+
+/**
+ * The built-in `sandbox` channel: deterministic by payment method token, persisted in its own
+ * ledger like a real provider, so a charge whose answer was lost (`tok_timeout`) is found again
+ * by `getCharge`. Latency and a random failure rate can be switched on for load and chaos runs.
+ */
+export function createSandboxProvider(options: SandboxProviderOptions): Provider {
+  const { db, clock } = options;
+  const latencyMs = options.latencyMs ?? 0;
+  const failureRate = options.failureRate ?? 0;
+  const timeoutHoldMs = options.timeoutHoldMs ?? 30_000;
+  const random = options.random ?? Math.random;
+  const wait = options.wait ?? waitOrAbort;
+
+  // The round trip to the "provider": a caller that went away during it never reached it.
+  // Without latency there is no trip, so every call arrives, however late its caller is.
+  const travel = async (signal?: AbortSignal): Promise<boolean> => {
+    if (latencyMs === 0) return true;
+    await wait(latencyMs, signal);
+    return !signal?.aborted;
+  };
+
+  return {
+    name: "sandbox",
+    displayName: "Sandbox (test)",
+    currencies: sandboxCurrencies,
+    testMode: true,
+
+    async charge(request, call) {
+      if (!(await travel(call.signal))) return unavailable("the caller went away first");
+      if (failureRate > 0 && random() < failureRate) return unavailable("a simulated outage");
+      const behaviour = tokens[request.paymentMethod] ?? unknownToken;
+      if (behaviour.kind === "unavailable") return unavailable("a simulated outage");
+      const charge = await sandboxRepository.recordCharge(db, {
+        id: request.chargeId,
+        amount: request.amount,
+        currency: request.currency,
+        outcome: behaviour.decline ? "FAILED" : "SUCCEEDED",
+        failureCode: behaviour.decline?.code ?? null,
+        failureMessage: behaviour.decline?.message ?? null,
+        declinesRefunds: behaviour.declinesRefunds ?? false,
+        createdAt: clock.now(),
+      });
+      if (behaviour.holdsAnswer) {
+        // Charged; now answer only once the caller has stopped listening. With a deadline the
+        // signal fires at it; without one, the hold bounds how long the call stays open.
+        await wait(call.deadlineMs === undefined ? timeoutHoldMs : undefined, call.signal);
+      }
+      return outcomeOf(charge);
+    },
+
+    async getCharge(chargeId) {
+      await travel();
+      const charge = await sandboxRepository.findCharge(db, chargeId);
+      return charge && outcomeOf(charge);
+    },
+
+    async refund(request, call) {
+      if (!(await travel(call.signal))) return unavailable("the caller went away first");
+      const charge = await sandboxRepository.findCharge(db, request.chargeReference);
+      // The service refunds only charges this sandbox made; anything else is a bug upstream,
+      // and an exception leaves the refund PENDING rather than inventing an outcome.
+      if (charge?.outcome !== "SUCCEEDED") {
+        throw new Error(`sandbox has no succeeded charge ${request.chargeReference}`);
+      }
+      const refund = await sandboxRepository.recordRefund(db, {
+        id: request.refundId,
+        chargeId: charge.id,
+        amount: request.amount,
+        currency: request.currency,
+        outcome: charge.declinesRefunds ? "FAILED" : "SUCCEEDED",
+        failureCode: charge.declinesRefunds ? refundDecline.code : null,
+        failureMessage: charge.declinesRefunds ? refundDecline.message : null,
+        createdAt: clock.now(),
+      });
+      return outcomeOf(refund);
+    },
+
+    async getRefund(refundId) {
+      await travel();
+      const refund = await sandboxRepository.findRefund(db, refundId);
+      return refund && outcomeOf(refund);
+    },
+  };
+}
+
+function unavailable(cause: string): ProviderOutcome {
+  return { status: "UNAVAILABLE", message: `sandbox unavailable: ${cause}` };
+}
+
+function outcomeOf(record: SandboxChargeRow | SandboxRefundRow): ProviderOutcome {
+  if (record.outcome === "SUCCEEDED") return { status: "SUCCEEDED", reference: record.id };
+  return {
+    status: "FAILED",
+    reference: record.id,
+    failureCode: record.failureCode ?? "declined",
+    failureMessage: record.failureMessage ?? "",
+  };
+}
+
+function waitOrAbort(ms: number | undefined, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = ms === undefined ? undefined : setTimeout(done, ms);
+    signal?.addEventListener("abort", done, { once: true });
+  });
+}
