@@ -1,0 +1,82 @@
+// Risk.Assess calls per second on a real risk service (Postgres + Redis), over Connect
+// HTTP/1.1 as the gateway's clients would call it. Every call is a distinct customer, so no
+// velocity rule trips; each call still reads the blocklist, bumps four Redis counters and
+// stores a decision.
+//   npm run bench -- risk-assess   (or: npm run build && node bench/risk-assess.mjs)
+import { RiskService } from "@kassa/contracts/kassa/risk/v1/risk_pb";
+import { createId, startService } from "@kassa/platform";
+import {
+  createTestDatabase,
+  testClient,
+  testServiceEnv,
+  testTokens,
+  uniqueRedisPrefix,
+} from "@kassa/platform/testing";
+import { riskService } from "@kassa/risk";
+import { ms, summarise } from "./stats.mjs";
+
+const calls = Number(process.env.BENCH_CALLS ?? 10_000);
+const warmUp = Number(process.env.BENCH_WARM_UP ?? 1_000);
+const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
+
+const database = await createTestDatabase("bench_risk");
+const service = await startService(riskService, {
+  env: testServiceEnv({
+    databaseUrl: database.url,
+    redisPrefix: uniqueRedisPrefix("bench"),
+    // One merchant per call keeps the per-merchant counter under its limit too.
+    extra: { DATABASE_POOL_SIZE: String(concurrency) },
+  }),
+});
+const client = testClient(RiskService, service.url, testTokens.internal);
+
+let customers = 0;
+/** A payment attempt from a customer, device and merchant never seen before. */
+function freshRequest() {
+  customers += 1;
+  return {
+    merchantId: createId("mer"),
+    amount: 1999n,
+    currency: "USD",
+    customer: {
+      email: `buyer${customers}@example.com`,
+      ip: `10.${(customers >> 16) & 255}.${(customers >> 8) & 255}.${customers & 255}`,
+      deviceId: `dev-${customers}`,
+    },
+    paymentMethod: "tok_visa",
+  };
+}
+
+async function run(total) {
+  const latencies = new Array(total);
+  let next = 0;
+  let flagged = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const request = freshRequest();
+        const t0 = performance.now();
+        const answer = await client.assess(request);
+        latencies[i] = performance.now() - t0;
+        if (answer.reasons.length > 0) flagged += 1;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { rps: total / seconds, flagged, ...summarise(latencies) };
+}
+
+try {
+  await run(warmUp);
+  const result = await run(calls);
+  console.log(`risk Assess: ${calls} calls after ${warmUp} warm-up, concurrency ${concurrency}`);
+  console.log(
+    `  ${result.rps.toFixed(0)} calls/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)} (${result.flagged} calls with a reason; expected 0)`,
+  );
+} finally {
+  await service.stop();
+  await database.drop();
+}
+process.exit(0);

@@ -1,0 +1,103 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  type AssessRequest,
+  type AssessResponse,
+  AssessResponseSchema,
+  RiskDecision,
+} from "@kassa/contracts/kassa/risk/v1/risk_pb";
+import { createId, requestFields } from "@kassa/platform";
+import { type BlocklistCandidate, blocklistRepository } from "../db/blocklist-repository.js";
+import { decisionRepository } from "../db/decision-repository.js";
+import type { BlocklistEntryTypeName, DecisionRow } from "../db/schema.js";
+import { canonicalEmail } from "../email-address.js";
+import { canonicalIp } from "../ip-address.js";
+import { amountLimitOf, decisionFor, scoreFindings } from "../risk-rules.js";
+import type { RiskContext } from "./risk-context.js";
+
+const decisions = {
+  APPROVE: RiskDecision.APPROVE,
+  REVIEW: RiskDecision.REVIEW,
+  REJECT: RiskDecision.REJECT,
+} as const satisfies Record<DecisionRow["decision"], RiskDecision>;
+
+// The order blocklist reasons are listed in, whatever order the rows come back in.
+const blocklistOrder: readonly BlocklistEntryTypeName[] = [
+  "EMAIL",
+  "IP",
+  "DEVICE_ID",
+  "PAYMENT_METHOD",
+];
+
+/**
+ * Assess: scores one payment attempt (see `scoreFindings` for the rules and points) and
+ * records the decision with its inputs. Not idempotent: every call counts towards the
+ * velocity counters and is recorded. Redis being down skips the velocity rules
+ * (`velocity_unavailable`) rather than failing the payment.
+ */
+export async function assess(
+  context: RiskContext,
+  request: AssessRequest,
+): Promise<AssessResponse> {
+  // Validate and normalise, so values match the blocklist and counters in one form.
+  const merchantId = requestFields.id("merchant_id", request.merchantId, "mer");
+  const amount = requestFields.amount("amount", request.amount);
+  const currency = requestFields.currency("currency", request.currency);
+  const customer = request.customer;
+  const email = customer?.email ? canonicalEmail("customer.email", customer.email) : undefined;
+  const ip = customer?.ip ? canonicalIp("customer.ip", customer.ip) : undefined;
+  const deviceId = customer?.deviceId
+    ? requestFields.text("customer.device_id", customer.deviceId, { max: 128 })
+    : undefined;
+  const paymentMethod =
+    requestFields.text("payment_method", request.paymentMethod, { max: 255, optional: true }) ||
+    undefined;
+  const paymentId = request.paymentId
+    ? requestFields.id("payment_id", request.paymentId, "pay")
+    : undefined;
+  const at = context.clock.now();
+
+  // Load what the rules look at: the blocklist (Postgres) and the counters (Redis), at once.
+  const candidates: BlocklistCandidate[] = [];
+  if (email) candidates.push({ type: "EMAIL", value: email });
+  if (ip) candidates.push({ type: "IP", value: ip });
+  if (deviceId) candidates.push({ type: "DEVICE_ID", value: deviceId });
+  if (paymentMethod) candidates.push({ type: "PAYMENT_METHOD", value: paymentMethod });
+  const [hits, velocity] = await Promise.all([
+    blocklistRepository.activeMatches(context.db, candidates, at),
+    context.velocity.count({ merchantId, ip, email, deviceId }),
+  ]);
+
+  // Check: score the findings and map the score to a decision.
+  const hitTypes = new Set(hits.map((hit) => hit.type));
+  const { score, reasons } = scoreFindings({
+    blocklisted: blocklistOrder.filter((type) => hitTypes.has(type)),
+    amountOverLimit: amount > amountLimitOf(context.rules, currency),
+    velocityExceeded: velocity.exceeded,
+    velocityAvailable: velocity.available,
+  });
+
+  // Persist the decision for audit, then answer with it.
+  const decision = await decisionRepository.record(context.db, {
+    id: createId("rsk"),
+    merchantId,
+    paymentId: paymentId ?? null,
+    amount,
+    currency,
+    customerEmail: email ?? null,
+    customerIp: ip ?? null,
+    customerDeviceId: deviceId ?? null,
+    paymentMethod: paymentMethod ?? null,
+    score,
+    decision: decisionFor(score, context.rules),
+    reasons,
+    createdAt: at,
+  });
+  return create(AssessResponseSchema, {
+    decisionId: decision.id,
+    decision: decisions[decision.decision],
+    score: decision.score,
+    reasons: decision.reasons,
+    createdAt: timestampFromDate(decision.createdAt),
+  });
+}
