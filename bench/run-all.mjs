@@ -3,7 +3,14 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const all = ["resilient-client-overhead", "breaker-fail-fast", "health-three-checks"];
+const all = [
+  "resilient-client-overhead",
+  "breaker-fail-fast",
+  "health-three-checks",
+  "merchant-authenticate",
+  "channel-charge",
+  "risk-assess",
+];
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : all;
 for (const name of chosen) {
   if (!all.includes(name)) throw new Error(`unknown benchmark ${name}; known: ${all.join(", ")}`);

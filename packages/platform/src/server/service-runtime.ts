@@ -1,3 +1,4 @@
+import { setMaxListeners } from "node:events";
 import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
@@ -175,6 +176,8 @@ export async function startService<
 
   // Aborted only when the drain times out: in-flight handlers see their signal fire then.
   const abandon = new AbortController();
+  // Connect ties every in-flight call's signal to this one: one listener per call.
+  setMaxListeners(0, abandon.signal);
   const rpc = connectNodeAdapter({
     routes: (router: ConnectRouter) => {
       router.service(Health, createGrpcHealthService(health, [definition.service.typeName]));
