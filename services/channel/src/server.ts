@@ -43,6 +43,17 @@ const env = {
    * answer is held until just after it). Default 30 000 ms.
    */
   SANDBOX_TIMEOUT_HOLD_MS: envFields.durationMs(30_000),
+  /**
+   * The longest any provider call may take, whatever the caller's deadline. Default 60 000 ms.
+   */
+  PROVIDER_CALL_TIMEOUT_MS: envFields.durationMs(60_000),
+  /**
+   * How old a PENDING charge or refund the provider has no record of must be before it counts
+   * as abandoned (its process died between claiming and calling) and is released, so the
+   * reconciler gets a definite "nothing happened". Must exceed PROVIDER_CALL_TIMEOUT_MS.
+   * Default 300 000 ms.
+   */
+  CHANNEL_CLAIM_TIMEOUT_MS: envFields.durationMs(300_000),
 };
 
 /** The channel service, with its channels chosen by `options`; wiring only. */
@@ -70,9 +81,16 @@ export function createChannelService(options: ChannelServiceOptions = {}) {
           ...(options.random && { random: options.random }),
         }),
       ];
+      const { PROVIDER_CALL_TIMEOUT_MS, CHANNEL_CLAIM_TIMEOUT_MS } = service.config;
+      if (CHANNEL_CLAIM_TIMEOUT_MS <= PROVIDER_CALL_TIMEOUT_MS) {
+        // A claim could be declared abandoned while its provider call still runs.
+        throw new Error("CHANNEL_CLAIM_TIMEOUT_MS must exceed PROVIDER_CALL_TIMEOUT_MS");
+      }
       const context: ChannelContext = {
         db: service.db,
         clock: service.clock,
+        providerCallTimeoutMs: PROVIDER_CALL_TIMEOUT_MS,
+        claimTimeoutMs: CHANNEL_CLAIM_TIMEOUT_MS,
         channels: createChannelRegistry(providers),
         chargeCalls: createInFlightCalls(),
         refundCalls: createInFlightCalls(),

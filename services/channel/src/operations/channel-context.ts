@@ -13,4 +13,11 @@ export interface ChannelContext {
   readonly chargeCalls: InFlightCalls;
   /** Refund calls to providers in progress in this process, by refund id. */
   readonly refundCalls: InFlightCalls;
+  /** The longest a provider call may take (`PROVIDER_CALL_TIMEOUT_MS`). */
+  readonly providerCallTimeoutMs: number;
+  /**
+   * How old a PENDING claim the provider has no record of must be to count as abandoned
+   * (`CHANNEL_CLAIM_TIMEOUT_MS`); always longer than any provider call.
+   */
+  readonly claimTimeoutMs: number;
 }

@@ -10,6 +10,7 @@ import { chargeMessage } from "../charge-message.js";
 import { chargeRepository } from "../db/charge-repository.js";
 import { isReleasedClaim } from "../db/released-claim.js";
 import type { ChargeRow } from "../db/schema.js";
+import { boundedProviderCall } from "../providers/bounded-provider-call.js";
 import type { Provider } from "../providers/provider.js";
 import { settlePendingCharge } from "../settle-pending-charge.js";
 import type { ChannelContext } from "./channel-context.js";
@@ -93,7 +94,7 @@ async function chargeAtProvider(
       paymentMethod: charge.paymentMethod,
       description: charge.description,
     },
-    { signal: call.signal, deadlineMs: call.timeoutMs() },
+    boundedProviderCall(call, context.providerCallTimeoutMs),
   );
   const at = context.clock.now();
   if (outcome.status === "UNAVAILABLE") {

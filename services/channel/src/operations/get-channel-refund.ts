@@ -24,12 +24,12 @@ export async function getChannelRefund(
   const idempotencyKey = requestFields.text("idempotency_key", request.idempotencyKey);
 
   const found = await refundRepository.findByKey(context.db, provider.name, idempotencyKey);
-  if (!found || isReleasedClaim(found)) {
+  const refund = found && (await settlePendingRefund(context, found));
+  if (!refund || isReleasedClaim(refund)) {
     throw rpcErrors.notFound(
       `refund on channel ${provider.name} with idempotency_key`,
       idempotencyKey,
     );
   }
-  const refund = await settlePendingRefund(context, found);
   return create(GetChannelRefundResponseSchema, { refund: channelRefundMessage(refund) });
 }

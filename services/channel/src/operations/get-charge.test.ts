@@ -65,6 +65,25 @@ describe("GetCharge", () => {
     expect((await chargeRepository.find(service.context.db, claimed.id))?.status).toBe("SUCCEEDED");
   });
 
+  it("releases a claim abandoned before it reached the provider, and a retry then charges once", async () => {
+    // Claimed longer ago than CHANNEL_CLAIM_TIMEOUT_MS, and the provider never saw it: its
+    // process died between claiming and calling, so nothing was charged and nothing will be.
+    const idempotencyKey = createId("pay");
+    const sent = { ...chargeRequest(), idempotencyKey, paymentMethod: "tok_visa", description: "" };
+    const { charge: claimed } = await chargeRepository.claim(service.context.db, {
+      ...sent,
+      id: createId("ch"),
+      at: new Date(service.context.clock.now().getTime() - 300_001),
+    });
+    const lookup = { channel: "sandbox", idempotencyKey };
+    const error = await rejectionOf(client().getCharge(lookup));
+    expect(error.code).toBe(Code.NotFound);
+
+    const { charge } = await client().charge(sent);
+    expect(charge).toMatchObject({ id: claimed.id, status: ChargeStatus.SUCCEEDED });
+    expect((await client().getCharge(lookup)).charge?.status).toBe(ChargeStatus.SUCCEEDED);
+  });
+
   it("answers NOT_FOUND for a key nothing was charged under", async () => {
     const idempotencyKey = createId("pay");
     const error = await rejectionOf(client().getCharge({ channel: "sandbox", idempotencyKey }));

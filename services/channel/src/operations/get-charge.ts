@@ -25,12 +25,12 @@ export async function getCharge(
   const idempotencyKey = requestFields.text("idempotency_key", request.idempotencyKey);
 
   const found = await chargeRepository.findByKey(context.db, provider.name, idempotencyKey);
-  if (!found || isReleasedClaim(found)) {
+  const charge = found && (await settlePendingCharge(context, found));
+  if (!charge || isReleasedClaim(charge)) {
     throw rpcErrors.notFound(
       `charge on channel ${provider.name} with idempotency_key`,
       idempotencyKey,
     );
   }
-  const charge = await settlePendingCharge(context, found);
   return create(GetChargeResponseSchema, { charge: chargeMessage(charge) });
 }

@@ -11,6 +11,7 @@ import { chargeRepository } from "../db/charge-repository.js";
 import { refundRepository } from "../db/refund-repository.js";
 import { isReleasedClaim } from "../db/released-claim.js";
 import type { ChargeRow, RefundRow } from "../db/schema.js";
+import { boundedProviderCall } from "../providers/bounded-provider-call.js";
 import type { Provider } from "../providers/provider.js";
 import { settlePendingRefund } from "../settle-pending-refund.js";
 import type { ChannelContext } from "./channel-context.js";
@@ -133,7 +134,7 @@ async function refundAtProvider(
       currency: refund.currency,
       reason: refund.reason,
     },
-    { signal: call.signal, deadlineMs: call.timeoutMs() },
+    boundedProviderCall(call, context.providerCallTimeoutMs),
   );
   const at = context.clock.now();
   if (outcome.status === "UNAVAILABLE") {
