@@ -3,6 +3,7 @@
 //   node bench/health-three-checks.mjs
 import { orderService } from "@kassa/order";
 import { startService } from "@kassa/platform";
+import { testServiceEnv } from "@kassa/platform/testing";
 import { ms, summarise } from "./stats.mjs";
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 30);
@@ -16,16 +17,7 @@ const slowCheck = (name) => ({
 const service = await startService(
   // Only the three slow checks, so the figure is about the aggregator, not PGlite.
   { ...orderService, checks: () => [slowCheck("a"), slowCheck("b"), slowCheck("c")] },
-  {
-    env: {
-      PORT: "0",
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "silent",
-      KASSA_DATA_DIR: "memory://",
-      HEALTH_CACHE_MS: "0",
-      HEALTH_POLL_INTERVAL_MS: "0",
-    },
-  },
+  { env: testServiceEnv({ extra: { HEALTH_POLL_INTERVAL_MS: "0" } }) },
 );
 await fetch(`${service.url}/health`); // warm up
 const latencies = [];

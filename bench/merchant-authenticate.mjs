@@ -15,7 +15,7 @@ import {
 import { ms, summarise } from "./stats.mjs";
 
 const calls = Number(process.env.BENCH_CALLS ?? 20_000);
-const warmUpCalls = Number(process.env.BENCH_WARM_UP_CALLS ?? 2_000);
+const warmUpCalls = Number(process.env.BENCH_WARM_UP ?? 2_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 
 const database = await createTestDatabase("bench_merchant");

@@ -1,0 +1,27 @@
+import { execFile } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+// The benchmarks are run by hand (`npm run bench`) and print numbers; nothing asserts a time.
+// This only keeps them from rotting: each must still run to the end on a few calls.
+const benchDir = fileURLToPath(new URL("../../../bench/", import.meta.url));
+const benchmarks = readdirSync(benchDir)
+  .filter((file) => file.endsWith(".mjs") && !["run-all.mjs", "stats.mjs"].includes(file))
+  .map((file) => file.replace(/\.mjs$/, ""));
+
+describe("benchmarks", () => {
+  it("are all listed in run-all.mjs", () => {
+    const runAll = readFileSync(`${benchDir}run-all.mjs`, "utf8");
+    for (const name of benchmarks) expect(runAll, name).toContain(`"${name}"`);
+  });
+
+  it.each(benchmarks)("%s runs to completion on a few calls", async (name) => {
+    const { stdout } = await promisify(execFile)(process.execPath, [`${benchDir}${name}.mjs`], {
+      env: { ...process.env, BENCH_CALLS: "64", BENCH_WARM_UP: "8", BENCH_REQUESTS: "2" },
+      timeout: 60_000,
+    });
+    expect(stdout).toMatch(/\d+\.\d+ ms/);
+  });
+});
