@@ -196,7 +196,7 @@ describe("resilient client", () => {
     expect(elapsed).toBeLessThan(2000);
   });
 
-  it("retries an idempotent method on transient errors", async () => {
+  it("retries an idempotent method on UNAVAILABLE", async () => {
     script = [fail(Code.Unavailable), fail(Code.Unavailable), ok];
     const client = createResilientClient(OrderService, transport(), {
       breaker,
@@ -214,6 +214,19 @@ describe("resilient client", () => {
     });
     await expect(client.assess({ merchantId: "mer_1" })).rejects.toMatchObject({
       code: Code.Unavailable,
+    });
+    expect(upstreamCalls).toBe(1);
+  });
+
+  it("does not retry DEADLINE_EXCEEDED: the caller's time is spent", async () => {
+    script = [hang, ok];
+    const client = createResilientClient(OrderService, transport(), {
+      breaker,
+      timeoutMs: 100,
+      retry: { maxRetries: 2, initialDelayMs: 1, maxDelayMs: 5 },
+    });
+    await expect(client.getOrder({ orderId: "ord_1" })).rejects.toMatchObject({
+      code: Code.DeadlineExceeded,
     });
     expect(upstreamCalls).toBe(1);
   });

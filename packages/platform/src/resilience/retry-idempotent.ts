@@ -1,8 +1,8 @@
 import type { DescMethod } from "@bufbuild/protobuf";
 import { MethodOptions_IdempotencyLevel as IdempotencyLevel } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { ExponentialBackoff, handleWhen, retry } from "cockatiel";
 import { isCircuitOpenError } from "./dependency-breaker.js";
-import { isTransientError } from "./transient-error.js";
 
 /** How often and how patiently to retry. */
 export interface RetryPolicy {
@@ -30,9 +30,21 @@ export function isIdempotent(method: DescMethod): boolean {
 }
 
 /**
- * Retries `call` on transient errors with exponential backoff and jitter, but only for a
- * method its contract marks idempotent: retrying anything else could, say, charge twice.
- * An open breaker is not retried (nothing was sent, and waiting will not help).
+ * Whether an error is worth another attempt: UNAVAILABLE only, as gRPC's own retry policy
+ * recommends. DEADLINE_EXCEEDED is not retried (the caller's time is spent, and the outcome
+ * is for a reconciler to learn), nor is an open breaker (nothing was sent; waiting will not
+ * help), nor any caller error.
+ */
+export function isRetryableError(error: unknown): boolean {
+  return (
+    error instanceof ConnectError && error.code === Code.Unavailable && !isCircuitOpenError(error)
+  );
+}
+
+/**
+ * Retries `call` on {@link isRetryableError} errors with exponential backoff and jitter, but
+ * only for a method its contract marks idempotent: retrying anything else could, say, charge
+ * twice.
  *
  * @throws Error at once when `method` is not idempotent: a programming error, not a runtime one.
  */
@@ -47,11 +59,8 @@ export function retryIdempotent<T>(
     );
   }
   const { maxRetries, initialDelayMs, maxDelayMs } = { ...defaultRetryPolicy, ...policy };
-  return retry(
-    handleWhen((error) => isTransientError(error) && !isCircuitOpenError(error)),
-    {
-      maxAttempts: maxRetries,
-      backoff: new ExponentialBackoff({ initialDelay: initialDelayMs, maxDelay: maxDelayMs }),
-    },
-  ).execute(call);
+  return retry(handleWhen(isRetryableError), {
+    maxAttempts: maxRetries,
+    backoff: new ExponentialBackoff({ initialDelay: initialDelayMs, maxDelay: maxDelayMs }),
+  }).execute(call);
 }

@@ -1,5 +1,5 @@
 import type { DescService } from "@bufbuild/protobuf";
-import type { Client, ConnectRouter } from "@connectrpc/connect";
+import type { Client, ConnectRouter, Interceptor } from "@connectrpc/connect";
 import type { z } from "zod";
 import type { ServiceAccess } from "../auth/service-access.js";
 import type { baseEnvSchema, DependencyConfig } from "../config/service-config.js";
@@ -82,6 +82,11 @@ export interface ServiceDefinition<
   };
   /** Registers the service's RPC implementations. */
   routes(router: ConnectRouter, context: ServiceContext<Schema, Deps, EnvShape>): void;
+  /**
+   * Server interceptors of its own, run inside the platform's (after logging, metrics and
+   * token checks), e.g. the gateway's API-key authentication.
+   */
+  interceptors?(context: ServiceContext<Schema, Deps, EnvShape>): Interceptor[];
   /** Extra health checks beyond Postgres, Redis and one per dependency. */
   checks?(context: ServiceContext<Schema, Deps, EnvShape>): Checker[];
   /**

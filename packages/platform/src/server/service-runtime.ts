@@ -187,7 +187,11 @@ export async function startService<
       );
       definition.routes(router, context);
     },
-    interceptors: [createObserveInterceptor(logger, metrics), access],
+    interceptors: [
+      createObserveInterceptor(logger, metrics),
+      access,
+      ...(definition.interceptors?.(context) ?? []),
+    ],
     shutdownSignal: abandon.signal,
   });
   const server = createOnePortServer(
