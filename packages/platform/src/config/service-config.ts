@@ -24,6 +24,11 @@ export function baseEnvSchema(defaultPort: number) {
     DATABASE_POOL_SIZE: envFields.positiveInt(10),
     /** Redis URL; unset means the in-process stand-in (development only). */
     REDIS_URL: envFields.url(["redis:", "rediss:"]).optional(),
+    /**
+     * How long one Redis command may take before it fails (and the caller degrades: skips a
+     * cache, skips velocity rules) rather than stalling a payment.
+     */
+    REDIS_COMMAND_TIMEOUT_MS: envFields.durationMs(1000),
     /** Prepended to every Redis key; services share one namespace so they can evict each other's caches. */
     REDIS_KEY_PREFIX: z.string().default("kassa:"),
     /** Per-check health timeout. */

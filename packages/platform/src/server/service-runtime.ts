@@ -131,7 +131,12 @@ export async function startService<
 
   const database = await openMigratedDatabase(definition, config, config.DATABASE_POOL_SIZE);
   const redis = config.REDIS_URL
-    ? await createRedisStore({ url: config.REDIS_URL, keyPrefix: config.REDIS_KEY_PREFIX, logger })
+    ? await createRedisStore({
+        url: config.REDIS_URL,
+        keyPrefix: config.REDIS_KEY_PREFIX,
+        commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+        logger,
+      })
     : createMemoryRedisStore();
   const dependencies = connectDependencies(definition.dependencies, config.dependencies, {
     token: config.KASSA_INTERNAL_TOKEN,

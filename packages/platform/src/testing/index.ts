@@ -113,6 +113,8 @@ export function testServiceEnv(options: {
     KASSA_DATA_DIR: "memory://",
     ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }),
     ...(options.redisPrefix && { REDIS_URL: testRedisUrl, REDIS_KEY_PREFIX: options.redisPrefix }),
+    // The whole suite runs at once on two cores; a busy machine must not read as a Redis outage.
+    REDIS_COMMAND_TIMEOUT_MS: "10000",
     HEALTH_CACHE_MS: "0",
     ...options.extra,
   };
