@@ -1,10 +1,57 @@
 import { fileURLToPath } from "node:url";
 import { GatewayService } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
-import { defineService } from "@kassa/platform";
+import { defineService, type ServiceContext } from "@kassa/platform";
+import { createChannelCatalog } from "./channel-catalog.js";
 import { dependencies } from "./clients.js";
 import * as schema from "./db/schema.js";
+import { gatewayEnv } from "./gateway-env.js";
+import { createGatewayMetrics } from "./gateway-metrics.js";
+import { createMerchantAuthentication } from "./merchant-authentication.js";
+import { cancelPayment } from "./operations/cancel-payment.js";
+import { createPayment } from "./operations/create-payment.js";
+import { createRefund } from "./operations/create-refund.js";
+import type { GatewayContext } from "./operations/gateway-context.js";
+import { getPayment } from "./operations/get-payment.js";
+import { getRefund } from "./operations/get-refund.js";
+import { listPayments } from "./operations/list-payments.js";
+import { listRefunds } from "./operations/list-refunds.js";
+import { createOutboxCheck } from "./outbox/outbox-check.js";
+import { startOutboxRelay } from "./outbox/outbox-relay.js";
+import { startReconciler } from "./saga/reconciler.js";
 
-/** The gateway service: wiring only; each RPC lives in `operations/`. */
+type GatewayServiceContext = ServiceContext<typeof schema, typeof dependencies, typeof gatewayEnv>;
+
+// One gateway context per running service (tests run several in one process), made on first use
+// by whichever of routes, interceptors, checks or background asks first. The relay starts in
+// background(); until then a wake-up has nothing to wake.
+const gateways = new WeakMap<
+  GatewayServiceContext,
+  { context: GatewayContext; relay: { wake(): void } }
+>();
+function gatewayOf(service: GatewayServiceContext) {
+  let gateway = gateways.get(service);
+  if (!gateway) {
+    const relay = { wake: () => {} };
+    const context: GatewayContext = {
+      db: service.db,
+      clock: service.clock,
+      logger: service.logger,
+      clients: service.clients,
+      metrics: createGatewayMetrics(service.metrics.registry),
+      channels: createChannelCatalog({
+        channels: service.clients.channel,
+        clock: service.clock,
+        logger: service.logger,
+      }),
+      wakeOutbox: () => relay.wake(),
+    };
+    gateway = { context, relay };
+    gateways.set(service, gateway);
+  }
+  return gateway;
+}
+
+/** The gateway: the public, merchant-facing API and the payment and refund sagas. Wiring only. */
 export const gatewayService = defineService({
   name: "gateway",
   service: GatewayService,
@@ -12,14 +59,62 @@ export const gatewayService = defineService({
   // Merchants authenticate with API keys, checked by the gateway itself.
   access: { kind: "public" },
   dependencies,
-  env: {},
+  env: gatewayEnv,
   database: {
     schemaName: "gateway",
     schema,
     migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)),
   },
-  routes(router) {
-    // RPCs arrive with the gateway issue; until then the router answers UNIMPLEMENTED.
-    router.service(GatewayService, {});
+  interceptors(service) {
+    return [
+      createMerchantAuthentication({
+        merchants: service.clients.merchant,
+        redis: service.redis,
+        cacheTtlMs: service.config.GATEWAY_AUTH_CACHE_TTL_MS,
+        rateLimitPerMinute: service.config.GATEWAY_RATE_LIMIT_PER_MINUTE,
+        logger: service.logger,
+      }),
+    ];
+  },
+  routes(router, service) {
+    const { context } = gatewayOf(service);
+    router.service(GatewayService, {
+      createPayment: (request, call) => createPayment(context, request, call),
+      getPayment: (request, call) => getPayment(context, request, call),
+      listPayments: (request, call) => listPayments(context, request, call),
+      cancelPayment: (request, call) => cancelPayment(context, request, call),
+      createRefund: (request, call) => createRefund(context, request, call),
+      getRefund: (request, call) => getRefund(context, request, call),
+      listRefunds: (request, call) => listRefunds(context, request, call),
+    });
+  },
+  checks(service) {
+    return [createOutboxCheck(service.db, () => service.clock.now())];
+  },
+  async background(service) {
+    const gateway = gatewayOf(service);
+    const { config } = service;
+    const relay = startOutboxRelay({
+      db: service.db,
+      clock: service.clock,
+      logger: service.logger,
+      metrics: gateway.context.metrics,
+      targets: { order: service.clients.order, accounting: service.clients.accounting },
+      pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+      batchSize: config.OUTBOX_BATCH_SIZE,
+      maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+      backoffInitialMs: config.OUTBOX_BACKOFF_INITIAL_MS,
+      backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS,
+      leaseMs: config.OUTBOX_LEASE_MS,
+      signal: service.shutdownSignal,
+    });
+    gateway.relay.wake = relay.wake;
+    const reconciler = startReconciler(gateway.context, {
+      intervalMs: config.RECONCILE_INTERVAL_MS,
+      afterMs: config.RECONCILE_AFTER_MS,
+      pendingAfterMs: config.RECONCILE_PENDING_AFTER_MS,
+      signal: service.shutdownSignal,
+    });
+    await Promise.all([relay.stopped, reconciler]);
   },
 });

@@ -1,4 +1,148 @@
-import { pgSchema } from "drizzle-orm/pg-core";
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  bigserial,
+  check,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  text,
+  timestamp,
+  uniqueIndex,
+} from "drizzle-orm/pg-core";
 
-/** The Postgres schema the gateway service owns; no other service reads or writes it. */
+/** The Postgres schema the gateway owns: payments, refunds, idempotency and the outbox. */
 export const gatewaySchema = pgSchema("gateway");
+
+/** PENDING → PROCESSING → SUCCEEDED | FAILED; PENDING → FAILED; CANCELLED arrives with capture. */
+export const paymentStatus = gatewaySchema.enum("payment_status", [
+  "PENDING",
+  "PROCESSING",
+  "SUCCEEDED",
+  "FAILED",
+  "CANCELLED",
+]);
+
+/** PENDING → SUCCEEDED | FAILED. */
+export const refundStatus = gatewaySchema.enum("refund_status", ["PENDING", "SUCCEEDED", "FAILED"]);
+
+/**
+ * A merchant's payment. The idempotency key and the merchant order number are each unique per
+ * merchant; `request_digest` (a SHA-256 of the request, payment method included) tells a replay
+ * from a different request without keeping the payment method. Never deleted.
+ */
+export const payments = gatewaySchema.table(
+  "payments",
+  {
+    id: text("id").primaryKey(),
+    merchantId: text("merchant_id").notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    requestDigest: text("request_digest").notNull(),
+    merchantOrderNo: text("merchant_order_no").notNull(),
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+    currency: text("currency").notNull(),
+    channel: text("channel").notNull(),
+    status: paymentStatus("status").notNull(),
+    orderId: text("order_id"),
+    channelPaymentId: text("channel_payment_id"),
+    failureCode: text("failure_code"),
+    failureMessage: text("failure_message"),
+    riskScore: integer("risk_score").notNull().default(0),
+    refundedAmount: bigint("refunded_amount", { mode: "bigint" }).notNull().default(sql`0`),
+    description: text("description").notNull().default(""),
+    metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default({}),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    uniqueIndex("payments_idempotency_key").on(table.merchantId, table.idempotencyKey),
+    uniqueIndex("payments_merchant_order_no").on(table.merchantId, table.merchantOrderNo),
+    index("payments_merchant_id_idx").on(table.merchantId, table.id),
+    index("payments_unfinished_idx")
+      .on(table.status, table.updatedAt)
+      .where(sql`${table.status} in ('PENDING', 'PROCESSING')`),
+    check("payments_amount_positive", sql`${table.amount} > 0`),
+    check(
+      "payments_refunded_within_amount",
+      sql`${table.refundedAmount} >= 0 and ${table.refundedAmount} <= ${table.amount}`,
+    ),
+    check(
+      "payments_failure_code_iff_failed",
+      sql`(${table.status} = 'FAILED') = (${table.failureCode} is not null)`,
+    ),
+  ],
+);
+
+/** A refund of a payment; its amount is reserved while PENDING. Never deleted. */
+export const refunds = gatewaySchema.table(
+  "refunds",
+  {
+    id: text("id").primaryKey(),
+    paymentId: text("payment_id")
+      .notNull()
+      .references(() => payments.id),
+    merchantId: text("merchant_id").notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    requestDigest: text("request_digest").notNull(),
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+    currency: text("currency").notNull(),
+    status: refundStatus("status").notNull(),
+    channelRefundId: text("channel_refund_id"),
+    reason: text("reason").notNull().default(""),
+    failureCode: text("failure_code"),
+    failureMessage: text("failure_message"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    uniqueIndex("refunds_idempotency_key").on(table.merchantId, table.idempotencyKey),
+    index("refunds_payment_id_idx").on(table.paymentId),
+    index("refunds_merchant_id_idx").on(table.merchantId, table.id),
+    index("refunds_pending_idx").on(table.updatedAt).where(sql`${table.status} = 'PENDING'`),
+    check("refunds_amount_positive", sql`${table.amount} > 0`),
+    check(
+      "refunds_failure_code_iff_failed",
+      sql`(${table.status} = 'FAILED') = (${table.failureCode} is not null)`,
+    ),
+  ],
+);
+
+/** PENDING (due at next_attempt_at) → DELIVERED, or EXHAUSTED after the last attempt. */
+export const outboxStatus = gatewaySchema.enum("outbox_status", [
+  "PENDING",
+  "DELIVERED",
+  "EXHAUSTED",
+]);
+
+/**
+ * Events to deliver to other services, written in the same transaction as the state change
+ * they follow from. Rows are never deleted: a delivered row records when it went out, an
+ * exhausted one stays for an operator (and keeps health degraded).
+ */
+export const outbox = gatewaySchema.table(
+  "outbox",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    kind: text("kind").notNull(),
+    /** The payment or refund the event is about. */
+    subjectId: text("subject_id").notNull(),
+    payload: jsonb("payload").$type<Record<string, string>>().notNull(),
+    status: outboxStatus("status").notNull().default("PENDING"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull(),
+    lastError: text("last_error"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+  },
+  (table) => [
+    index("outbox_due_idx")
+      .on(table.nextAttemptAt, table.id)
+      .where(sql`${table.status} = 'PENDING'`),
+    index("outbox_subject_idx").on(table.subjectId),
+  ],
+);
+
+export type PaymentRow = typeof payments.$inferSelect;
+export type RefundRow = typeof refunds.$inferSelect;
+export type OutboxRow = typeof outbox.$inferSelect;

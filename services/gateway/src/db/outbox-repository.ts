@@ -1,0 +1,115 @@
+import { and, asc, count, eq, inArray, lte, min, sql } from "drizzle-orm";
+import type { GatewayDatabase } from "./gateway-database.js";
+import { type OutboxRow, outbox } from "./schema.js";
+
+/** An event to deliver, before it is stored. */
+export interface NewOutboxEvent {
+  kind: string;
+  subjectId: string;
+  payload: Record<string, string>;
+}
+
+/** What is waiting in the outbox, for metrics and health. */
+export interface OutboxBacklog {
+  pending: number;
+  exhausted: number;
+  /** When the oldest undelivered event was written; undefined when none waits. */
+  oldestPendingAt: Date | undefined;
+}
+
+/**
+ * The transactional outbox. Events are written in the transaction of the state change they
+ * follow from; relays claim due ones with FOR UPDATE SKIP LOCKED (so replicas never take the
+ * same row) and hide them for a lease while delivering outside any transaction. Rows are
+ * never deleted.
+ */
+export const outboxRepository = {
+  /** Stores events in the caller's transaction, due at once. */
+  async enqueue(tx: GatewayDatabase, events: readonly NewOutboxEvent[], at: Date): Promise<void> {
+    if (events.length === 0) return;
+    await tx
+      .insert(outbox)
+      .values(events.map((event) => ({ ...event, nextAttemptAt: at, createdAt: at })));
+  },
+
+  /**
+   * Claims up to `limit` due events and hides them until `now + leaseMs`: a relay that dies
+   * mid-delivery lets them come back; one that finishes marks them delivered or reschedules.
+   */
+  async claimDue(
+    db: GatewayDatabase,
+    now: Date,
+    limit: number,
+    leaseMs: number,
+  ): Promise<OutboxRow[]> {
+    return db.transaction(async (tx) => {
+      const due = await tx
+        .select({ id: outbox.id })
+        .from(outbox)
+        .where(and(eq(outbox.status, "PENDING"), lte(outbox.nextAttemptAt, now)))
+        .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
+        .limit(limit)
+        .for("update", { skipLocked: true });
+      if (due.length === 0) return [];
+      return tx
+        .update(outbox)
+        .set({ nextAttemptAt: new Date(now.getTime() + leaseMs) })
+        .where(
+          inArray(
+            outbox.id,
+            due.map((row) => row.id),
+          ),
+        )
+        .returning();
+    });
+  },
+
+  async delivered(db: GatewayDatabase, id: bigint, at: Date): Promise<void> {
+    await db
+      .update(outbox)
+      .set({
+        status: "DELIVERED",
+        attempts: sql`${outbox.attempts} + 1`,
+        deliveredAt: at,
+        lastError: null,
+      })
+      .where(eq(outbox.id, id));
+  },
+
+  /** Makes the event due again later without counting an attempt (its target was not tried). */
+  async postpone(db: GatewayDatabase, id: bigint, dueAt: Date): Promise<void> {
+    await db.update(outbox).set({ nextAttemptAt: dueAt }).where(eq(outbox.id, id));
+  },
+
+  /** A failed attempt: due again at `retryAt`, or EXHAUSTED (kept for an operator) when undefined. */
+  async failed(
+    db: GatewayDatabase,
+    id: bigint,
+    error: string,
+    retryAt: Date | undefined,
+  ): Promise<void> {
+    await db
+      .update(outbox)
+      .set({
+        attempts: sql`${outbox.attempts} + 1`,
+        lastError: error,
+        ...(retryAt ? { nextAttemptAt: retryAt } : { status: "EXHAUSTED" as const }),
+      })
+      .where(eq(outbox.id, id));
+  },
+
+  async backlog(db: GatewayDatabase): Promise<OutboxBacklog> {
+    const rows = await db
+      .select({ status: outbox.status, count: count(), oldest: min(outbox.createdAt) })
+      .from(outbox)
+      .where(inArray(outbox.status, ["PENDING", "EXHAUSTED"]))
+      .groupBy(outbox.status);
+    const pending = rows.find((row) => row.status === "PENDING");
+    const exhausted = rows.find((row) => row.status === "EXHAUSTED");
+    return {
+      pending: pending?.count ?? 0,
+      exhausted: exhausted?.count ?? 0,
+      oldestPendingAt: pending?.oldest ?? undefined,
+    };
+  },
+};

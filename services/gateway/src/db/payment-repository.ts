@@ -1,0 +1,190 @@
+import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import type { GatewayDatabase } from "./gateway-database.js";
+import { type PaymentRow, payments } from "./schema.js";
+
+/** A payment to record, as CreatePayment validated it. */
+export type NewPayment = Pick<
+  PaymentRow,
+  | "id"
+  | "merchantId"
+  | "idempotencyKey"
+  | "requestDigest"
+  | "merchantOrderNo"
+  | "amount"
+  | "currency"
+  | "channel"
+  | "description"
+  | "metadata"
+> & { at: Date };
+
+/** Why a payment could not be created: the key, or the order number, is taken. */
+export type PaymentConflict =
+  | { created: true; payment: PaymentRow }
+  | { created: false; on: "idempotency_key" | "merchant_order_no"; payment: PaymentRow };
+
+/** Filters of ListPayments. */
+export interface PaymentFilter {
+  status?: PaymentRow["status"] | undefined;
+  merchantOrderNo?: string | undefined;
+}
+
+/**
+ * Every read and write of payments. Each write is a named transition that only applies from
+ * the state it expects (`where status = …`), so racing writers (the saga, the reconciler,
+ * another replica) can never undo each other; nothing is ever deleted.
+ */
+export const paymentRepository = {
+  /**
+   * Records the payment PENDING unless the merchant already used its idempotency key or its
+   * order number; then resolves with the payment holding it. Concurrent duplicates end in one row.
+   */
+  async createIfAbsent(db: GatewayDatabase, payment: NewPayment): Promise<PaymentConflict> {
+    const { at, ...fields } = payment;
+    const [inserted] = await db
+      .insert(payments)
+      .values({ ...fields, status: "PENDING", createdAt: at, updatedAt: at })
+      .onConflictDoNothing()
+      .returning();
+    if (inserted) return { created: true, payment: inserted };
+    const [byKey] = await db
+      .select()
+      .from(payments)
+      .where(
+        and(
+          eq(payments.merchantId, payment.merchantId),
+          eq(payments.idempotencyKey, payment.idempotencyKey),
+        ),
+      );
+    if (byKey) return { created: false, on: "idempotency_key", payment: byKey };
+    const [byOrderNo] = await db
+      .select()
+      .from(payments)
+      .where(
+        and(
+          eq(payments.merchantId, payment.merchantId),
+          eq(payments.merchantOrderNo, payment.merchantOrderNo),
+        ),
+      );
+    if (byOrderNo) return { created: false, on: "merchant_order_no", payment: byOrderNo };
+    throw new Error("payment vanished between conflict and read");
+  },
+
+  /** The merchant's payment; another merchant's is as absent as a missing one. */
+  async find(db: GatewayDatabase, merchantId: string, id: string): Promise<PaymentRow | undefined> {
+    const [row] = await db
+      .select()
+      .from(payments)
+      .where(and(eq(payments.id, id), eq(payments.merchantId, merchantId)));
+    return row;
+  },
+
+  /** Reads the payment and locks it until the transaction ends. */
+  async lock(tx: GatewayDatabase, id: string): Promise<PaymentRow | undefined> {
+    const [row] = await tx.select().from(payments).where(eq(payments.id, id)).for("update");
+    return row;
+  },
+
+  /** PENDING → PROCESSING, about to be sent to the channel. */
+  async markProcessing(
+    db: GatewayDatabase,
+    id: string,
+    progress: { orderId: string; riskScore: number; at: Date },
+  ): Promise<PaymentRow | undefined> {
+    const [row] = await db
+      .update(payments)
+      .set({
+        status: "PROCESSING",
+        orderId: progress.orderId,
+        riskScore: progress.riskScore,
+        updatedAt: progress.at,
+      })
+      .where(and(eq(payments.id, id), eq(payments.status, "PENDING")))
+      .returning();
+    return row;
+  },
+
+  /** PROCESSING → SUCCEEDED with the channel's charge id. */
+  async succeed(
+    tx: GatewayDatabase,
+    id: string,
+    channelPaymentId: string,
+    at: Date,
+  ): Promise<PaymentRow | undefined> {
+    const [row] = await tx
+      .update(payments)
+      .set({ status: "SUCCEEDED", channelPaymentId, updatedAt: at })
+      .where(and(eq(payments.id, id), eq(payments.status, "PROCESSING")))
+      .returning();
+    return row;
+  },
+
+  /** PENDING or PROCESSING → FAILED with a stable code. */
+  async fail(
+    tx: GatewayDatabase,
+    id: string,
+    failure: { code: string; message: string; riskScore?: number; channelPaymentId?: string },
+    at: Date,
+  ): Promise<PaymentRow | undefined> {
+    const [row] = await tx
+      .update(payments)
+      .set({
+        status: "FAILED",
+        failureCode: failure.code,
+        failureMessage: failure.message,
+        ...(failure.riskScore !== undefined && { riskScore: failure.riskScore }),
+        ...(failure.channelPaymentId && { channelPaymentId: failure.channelPaymentId }),
+        updatedAt: at,
+      })
+      .where(and(eq(payments.id, id), inArray(payments.status, ["PENDING", "PROCESSING"])))
+      .returning();
+    return row;
+  },
+
+  /** Adds a succeeded refund to the payment's refunded amount (a CHECK keeps it ≤ amount). */
+  async addRefunded(
+    tx: GatewayDatabase,
+    paymentId: string,
+    amount: bigint,
+    at: Date,
+  ): Promise<void> {
+    await tx
+      .update(payments)
+      .set({ refundedAmount: sql`${payments.refundedAmount} + ${amount}`, updatedAt: at })
+      .where(eq(payments.id, paymentId));
+  },
+
+  /** A page of the merchant's payments, newest first, after the given id. */
+  page(
+    db: GatewayDatabase,
+    merchantId: string,
+    filter: PaymentFilter,
+    after: string | undefined,
+    limit: number,
+  ): Promise<PaymentRow[]> {
+    const where: SQL[] = [eq(payments.merchantId, merchantId)];
+    if (filter.status) where.push(eq(payments.status, filter.status));
+    if (filter.merchantOrderNo) where.push(eq(payments.merchantOrderNo, filter.merchantOrderNo));
+    if (after) where.push(lt(payments.id, after));
+    return db
+      .select()
+      .from(payments)
+      .where(and(...where))
+      .orderBy(desc(payments.id))
+      .limit(limit);
+  },
+
+  /** Payments left in a status since before `before`, oldest first: the reconciler's work. */
+  stuck(
+    db: GatewayDatabase,
+    status: "PENDING" | "PROCESSING",
+    before: Date,
+    limit: number,
+  ): Promise<PaymentRow[]> {
+    return db
+      .select()
+      .from(payments)
+      .where(and(eq(payments.status, status), lt(payments.updatedAt, before)))
+      .orderBy(payments.updatedAt)
+      .limit(limit);
+  },
+};

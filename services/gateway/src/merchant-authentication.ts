@@ -1,0 +1,116 @@
+import {
+  type Client,
+  Code,
+  ConnectError,
+  createContextKey,
+  type HandlerContext,
+  type Interceptor,
+} from "@connectrpc/connect";
+import { GatewayService } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
+import type { MerchantService } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
+import {
+  apiKeyCacheKey,
+  apiKeyDigest,
+  bearerToken,
+  type Logger,
+  type RedisStore,
+  rpcErrors,
+} from "@kassa/platform";
+
+/** The merchant a request was authenticated as. */
+export interface AuthenticatedMerchant {
+  readonly merchantId: string;
+  readonly apiKeyId: string;
+}
+
+const authenticatedMerchantKey = createContextKey<AuthenticatedMerchant | undefined>(undefined, {
+  description: "kassa authenticated merchant",
+});
+
+/** The merchant the request was authenticated as; every GatewayService RPC has one. */
+export function authenticatedMerchant(context: HandlerContext): AuthenticatedMerchant {
+  const merchant = context.values.get(authenticatedMerchantKey);
+  if (!merchant) throw rpcErrors.unauthenticated("an API key is required");
+  return merchant;
+}
+
+/** Options for {@link createMerchantAuthentication}. */
+export interface MerchantAuthenticationOptions {
+  merchants: Client<typeof MerchantService>;
+  redis: RedisStore;
+  /** How long a successful authentication is cached. */
+  cacheTtlMs: number;
+  /** Requests per merchant per minute. */
+  rateLimitPerMinute: number;
+  logger: Logger;
+}
+
+const keyRequired = "an API key is required: authorization: Bearer sk_test_…";
+const keyInvalid = "API key is not valid";
+
+/**
+ * The gateway's interceptor for every GatewayService RPC: authenticates the API key in
+ * `authorization: Bearer …` (MerchantService.AuthenticateApiKey, cached briefly in Redis under
+ * the key's digest, which revocation evicts), then applies the merchant's rate limit. Redis
+ * trouble never blocks a payment: the cache is skipped and the limit not enforced.
+ */
+export function createMerchantAuthentication(options: MerchantAuthenticationOptions): Interceptor {
+  const { redis, logger } = options;
+  let redisDown = false;
+  const redisFailed = (error: unknown) => {
+    if (!redisDown)
+      logger.warn({ err: (error as Error).message }, "redis unavailable to the gateway");
+    redisDown = true;
+  };
+
+  const authenticate = async (secret: string): Promise<AuthenticatedMerchant> => {
+    const cacheKey = apiKeyCacheKey(apiKeyDigest(secret));
+    const cached = await redis.get(cacheKey).catch(redisFailed);
+    if (cached) return JSON.parse(cached) as AuthenticatedMerchant;
+    let answer: Awaited<ReturnType<typeof options.merchants.authenticateApiKey>>;
+    try {
+      answer = await options.merchants.authenticateApiKey({ secret });
+    } catch (error) {
+      throw authenticationFailure(error);
+    }
+    const merchant = { merchantId: answer.merchant?.id ?? "", apiKeyId: answer.apiKeyId };
+    await redis
+      .set(cacheKey, JSON.stringify(merchant), { ttlMs: options.cacheTtlMs })
+      .catch(redisFailed);
+    return merchant;
+  };
+
+  const enforceRateLimit = async (merchantId: string) => {
+    const used = await redis.incrementWindow(`ratelimit:${merchantId}`, 60_000).catch(redisFailed);
+    if (used !== undefined) redisDown = false;
+    if (used !== undefined && used > options.rateLimitPerMinute) {
+      throw rpcErrors.resourceExhausted(
+        `rate limit of ${options.rateLimitPerMinute} requests per minute reached; retry in a minute`,
+      );
+    }
+  };
+
+  return (next) => async (request) => {
+    if (request.service.typeName !== GatewayService.typeName) return next(request);
+    const secret = bearerToken(request.header.get("authorization"));
+    if (!secret) throw rpcErrors.unauthenticated(keyRequired);
+    const merchant = await authenticate(secret);
+    await enforceRateLimit(merchant.merchantId);
+    request.contextValues.set(authenticatedMerchantKey, merchant);
+    return next(request);
+  };
+}
+
+/** What the caller hears when MerchantService did not accept the key; never the key itself. */
+function authenticationFailure(error: unknown): ConnectError {
+  const cause = ConnectError.from(error);
+  switch (cause.code) {
+    case Code.Unauthenticated:
+    case Code.InvalidArgument:
+      return rpcErrors.unauthenticated(keyInvalid);
+    case Code.PermissionDenied:
+      return rpcErrors.permissionDenied("the merchant is suspended");
+    default:
+      return rpcErrors.unavailable("the API key cannot be checked right now; retry shortly");
+  }
+}

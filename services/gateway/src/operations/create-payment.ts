@@ -1,0 +1,259 @@
+import { create } from "@bufbuild/protobuf";
+import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
+import { ChargeStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
+import {
+  type CreatePaymentRequest,
+  type CreatePaymentResponse,
+  CreatePaymentResponseSchema,
+} from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
+import { RiskDecision } from "@kassa/contracts/kassa/risk/v1/risk_pb";
+import { createId, isCircuitOpenError, requestFields, rpcErrors } from "@kassa/platform";
+import { paymentRepository } from "../db/payment-repository.js";
+import type { PaymentRow } from "../db/schema.js";
+import { authenticatedMerchant } from "../merchant-authentication.js";
+import { paymentMessage } from "../payment-message.js";
+import { requestDigest } from "../request-digest.js";
+import { type ChargeOutcome, finishPayment } from "../saga/payment-outcome.js";
+import { sagaStep } from "../saga/saga-step.js";
+import type { GatewayContext } from "./gateway-context.js";
+import { gatewayFields } from "./gateway-fields.js";
+
+/**
+ * CreatePayment, the payment saga: validate → record PENDING (idempotent on the key and the
+ * order number) → risk → order → PROCESSING → charge (idempotency key = payment id) → outcome.
+ * No transaction is held across a remote call. An outcome the channel did not give in time
+ * leaves the payment PROCESSING for the reconciler; nothing sent means it can fail at once.
+ */
+export async function createPayment(
+  context: GatewayContext,
+  request: CreatePaymentRequest,
+  call: HandlerContext,
+): Promise<CreatePaymentResponse> {
+  const { merchantId } = authenticatedMerchant(call);
+
+  // Validate, before anything is written.
+  const idempotencyKey = gatewayFields.idempotencyKey(request.idempotencyKey);
+  const merchantOrderNo = requestFields.text("merchant_order_no", request.merchantOrderNo, {
+    max: 64,
+  });
+  const amount = requestFields.amount("amount", request.amount);
+  const currency = requestFields.currency("currency", request.currency);
+  const channel =
+    request.channel === ""
+      ? "sandbox"
+      : requestFields.text("channel", request.channel, { max: 64 });
+  const paymentMethod = requestFields.text("payment_method", request.paymentMethod);
+  const description = requestFields.text("description", request.description, {
+    max: 1000,
+    optional: true,
+  });
+  const customer = {
+    email: requestFields.email("customer.email", request.customer?.email ?? "", { optional: true }),
+    ip: requestFields.ip("customer.ip", request.customer?.ip ?? "", { optional: true }),
+    deviceId: requestFields.text("customer.device_id", request.customer?.deviceId ?? "", {
+      max: 128,
+      optional: true,
+    }),
+  };
+  const metadata = gatewayFields.metadata(request.metadata);
+  await context.channels.check(channel, currency);
+
+  // Persist the intent; a replay of the same request returns the payment as it is now.
+  const digest = requestDigest({
+    merchantOrderNo,
+    amount,
+    currency,
+    channel,
+    paymentMethod,
+    description,
+    customer,
+    metadata,
+  });
+  const attempt = await sagaStep(context.metrics, "persist", () =>
+    paymentRepository.createIfAbsent(context.db, {
+      id: createId("pay"),
+      merchantId,
+      idempotencyKey,
+      requestDigest: digest,
+      merchantOrderNo,
+      amount,
+      currency,
+      channel,
+      description,
+      metadata,
+      at: context.clock.now(),
+    }),
+  );
+  if (!attempt.created) {
+    if (attempt.on === "merchant_order_no") {
+      throw rpcErrors.alreadyExists(
+        `merchant_order_no ${merchantOrderNo} already has payment ${attempt.payment.id}`,
+      );
+    }
+    if (attempt.payment.requestDigest !== digest) {
+      throw rpcErrors.alreadyExists(
+        `idempotency_key ${idempotencyKey} was already used for a different payment`,
+      );
+    }
+    return respond(attempt.payment);
+  }
+  const payment = attempt.payment;
+  context.metrics.payments.inc({ status: "PENDING", channel, currency });
+
+  // Risk: a rejection ends the payment before an order exists.
+  let riskScore: number;
+  try {
+    const risk = await sagaStep(context.metrics, "risk", () =>
+      context.clients.risk.assess({
+        merchantId,
+        amount,
+        currency,
+        customer,
+        paymentMethod,
+        paymentId: payment.id,
+      }),
+    );
+    riskScore = risk.score;
+    if (risk.decision === RiskDecision.REJECT) {
+      return respond(
+        await finishPayment(context, payment.id, {
+          kind: "not_charged",
+          code: "risk_rejected",
+          message: `risk assessment rejected the payment (${risk.reasons.join(", ")})`,
+          riskScore,
+        }),
+      );
+    }
+  } catch (error) {
+    return respond(await failBeforeCharge(context, payment.id, "risk", error));
+  }
+
+  // Order.
+  let orderId: string;
+  try {
+    const { order } = await sagaStep(context.metrics, "order", () =>
+      context.clients.order.createOrder({
+        merchantId,
+        merchantOrderNo,
+        amount,
+        currency,
+        description,
+      }),
+    );
+    orderId = order?.id ?? "";
+  } catch (error) {
+    return respond(await failBeforeCharge(context, payment.id, "order", error));
+  }
+
+  // From here the channel may charge: PROCESSING first, so a crash leaves it to the reconciler.
+  const processing = await paymentRepository.markProcessing(context.db, payment.id, {
+    orderId,
+    riskScore,
+    at: context.clock.now(),
+  });
+  if (!processing) return respond(await reload(context, merchantId, payment.id));
+  context.metrics.payments.inc({ status: "PROCESSING", channel, currency });
+
+  // Call out to the channel, then persist what it said.
+  let outcome: ChargeOutcome | undefined;
+  try {
+    const { charge } = await sagaStep(context.metrics, "charge", () =>
+      context.clients.channel.charge({
+        idempotencyKey: payment.id,
+        channel,
+        merchantId,
+        amount,
+        currency,
+        paymentMethod,
+        description,
+      }),
+    );
+    outcome = chargeOutcome(charge);
+  } catch (error) {
+    outcome = unsentChargeOutcome(error);
+  }
+  if (!outcome) return respond(processing);
+  return respond(
+    await sagaStep(context.metrics, "persist", () => finishPayment(context, payment.id, outcome)),
+  );
+}
+
+/**
+ * What a charge answer means for the payment; undefined while the channel has not decided
+ * (PENDING), which leaves the payment PROCESSING for the reconciler.
+ */
+export function chargeOutcome(
+  charge:
+    | { id: string; status: ChargeStatus; failureCode: string; failureMessage: string }
+    | undefined,
+): ChargeOutcome | undefined {
+  if (charge?.status === ChargeStatus.SUCCEEDED) return { kind: "charged", chargeId: charge.id };
+  if (charge?.status === ChargeStatus.FAILED) {
+    return {
+      kind: "declined",
+      chargeId: charge.id,
+      code: charge.failureCode,
+      message: charge.failureMessage,
+    };
+  }
+  return undefined;
+}
+
+/**
+ * A failed Charge call: only an open breaker (or a refusal of the request itself) proves nothing
+ * reached the channel; anything else (a deadline, a connection lost after sending, an internal
+ * error) may have charged, so the payment stays PROCESSING and the reconciler asks.
+ */
+function unsentChargeOutcome(error: unknown): ChargeOutcome | undefined {
+  if (isCircuitOpenError(error)) {
+    return {
+      kind: "not_charged",
+      code: "channel_unavailable",
+      message: "the channel was unreachable; nothing was charged",
+    };
+  }
+  const cause = ConnectError.from(error);
+  if (cause.code === Code.InvalidArgument || cause.code === Code.FailedPrecondition) {
+    return { kind: "not_charged", code: "invalid_request", message: cause.rawMessage };
+  }
+  return undefined;
+}
+
+/**
+ * A step before the charge failed: nothing was sent to the channel, so the payment fails now.
+ * (The saga deliberately ignores the caller hanging up: a started payment is always finished.)
+ */
+async function failBeforeCharge(
+  context: GatewayContext,
+  paymentId: string,
+  step: string,
+  error: unknown,
+) {
+  const cause = ConnectError.from(error);
+  context.logger.warn(
+    { payment_id: paymentId, step, code: Code[cause.code] },
+    "payment failed before the charge",
+  );
+  const refused = cause.code === Code.InvalidArgument || cause.code === Code.AlreadyExists;
+  return finishPayment(context, paymentId, {
+    kind: "not_charged",
+    code: refused ? "invalid_request" : "service_unavailable",
+    message: refused
+      ? `the ${step} service refused the payment: ${cause.rawMessage}`
+      : `the ${step} service could not be reached; nothing was charged`,
+  });
+}
+
+async function reload(
+  context: GatewayContext,
+  merchantId: string,
+  paymentId: string,
+): Promise<PaymentRow> {
+  const payment = await paymentRepository.find(context.db, merchantId, paymentId);
+  if (!payment) throw new Error(`payment ${paymentId} vanished`);
+  return payment;
+}
+
+function respond(payment: PaymentRow): CreatePaymentResponse {
+  return create(CreatePaymentResponseSchema, { payment: paymentMessage(payment) });
+}

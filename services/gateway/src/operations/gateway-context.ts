@@ -1,0 +1,20 @@
+import type { Client } from "@connectrpc/connect";
+import type { Clock, Logger } from "@kassa/platform";
+import type { ChannelCatalog } from "../channel-catalog.js";
+import type { dependencies } from "../clients.js";
+import type { GatewayDatabase } from "../db/gateway-database.js";
+import type { GatewayMetrics } from "../gateway-metrics.js";
+
+/** What the gateway's operations, sagas and workers need. */
+export interface GatewayContext {
+  readonly db: GatewayDatabase;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** The five services the gateway orchestrates, breaker-wrapped. */
+  readonly clients: { readonly [K in keyof typeof dependencies]: Client<(typeof dependencies)[K]> };
+  readonly metrics: GatewayMetrics;
+  /** Which channels and currencies exist, for validating a payment before anything is written. */
+  readonly channels: ChannelCatalog;
+  /** Tells the outbox relay that new events were committed. */
+  wakeOutbox(): void;
+}

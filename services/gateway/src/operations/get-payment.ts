@@ -1,0 +1,25 @@
+import { create } from "@bufbuild/protobuf";
+import type { HandlerContext } from "@connectrpc/connect";
+import {
+  type GetPaymentRequest,
+  type GetPaymentResponse,
+  GetPaymentResponseSchema,
+} from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
+import { requestFields, rpcErrors } from "@kassa/platform";
+import { paymentRepository } from "../db/payment-repository.js";
+import { authenticatedMerchant } from "../merchant-authentication.js";
+import { paymentMessage } from "../payment-message.js";
+import type { GatewayContext } from "./gateway-context.js";
+
+/** GetPayment: one of the caller's payments; another merchant's is NOT_FOUND, like a missing one. */
+export async function getPayment(
+  context: GatewayContext,
+  request: GetPaymentRequest,
+  call: HandlerContext,
+): Promise<GetPaymentResponse> {
+  const { merchantId } = authenticatedMerchant(call);
+  const paymentId = requestFields.id("payment_id", request.paymentId, "pay");
+  const payment = await paymentRepository.find(context.db, merchantId, paymentId);
+  if (!payment) throw rpcErrors.notFound("payment", paymentId);
+  return create(GetPaymentResponseSchema, { payment: paymentMessage(payment) });
+}

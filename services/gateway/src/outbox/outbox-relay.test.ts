@@ -1,0 +1,112 @@
+import { AccountingService } from "@kassa/contracts/kassa/accounting/v1/accounting_pb";
+import { PaymentStatus } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
+import { OrderService, OrderStatus } from "@kassa/contracts/kassa/order/v1/order_pb";
+import type { Database } from "@kassa/platform";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { outbox } from "../db/schema.js";
+import {
+  eventually,
+  type GatewayPlatform,
+  startGatewayPlatform,
+  type TestMerchant,
+} from "../testing/gateway-platform.test-support.js";
+
+let platform: GatewayPlatform;
+let merchant: TestMerchant;
+beforeAll(async () => {
+  platform = await startGatewayPlatform("gw_outbox", {
+    gateway: {
+      CHANNEL_TIMEOUT_MS: "300",
+      // Breakers that try again soon, so the test sees recovery without waiting 30 s.
+      ORDER_BREAKER_HALF_OPEN_AFTER_MS: "500",
+      ACCOUNTING_BREAKER_HALF_OPEN_AFTER_MS: "500",
+    },
+  });
+  merchant = await platform.newMerchant();
+});
+afterAll(() => platform.stop());
+
+const events = async (subjectId: string) => {
+  const db = platform.services.gateway.context.db as Database<{ outbox: typeof outbox }>;
+  return db.select().from(outbox).where(eq(outbox.subjectId, subjectId));
+};
+let sequence = 0;
+const paymentRequest = (paymentMethod: string) => {
+  sequence++;
+  return {
+    idempotencyKey: `outbox-${sequence}-${Date.now()}`,
+    merchantOrderNo: `outbox-order-${sequence}-${Date.now()}`,
+    amount: 5150n,
+    currency: "USD",
+    paymentMethod,
+  };
+};
+
+describe("outbox relay", () => {
+  it("keeps retrying while the order service is down, then delivers once it is back, once", async () => {
+    // tok_timeout leaves the payment PROCESSING; the order service goes down before the
+    // reconciler settles it, so the order-paid event meets a dead order service.
+    const { payment } = await merchant.gateway.createPayment(paymentRequest("tok_timeout"));
+    expect(payment?.status).toBe(PaymentStatus.PROCESSING);
+    await platform.services.order.stop();
+    await eventually(async () => {
+      const orderPaid = (await events(payment?.id ?? "")).find(
+        (event) => event.kind === "order.paid",
+      );
+      // Tried, failed, and still waiting: never dropped.
+      expect(orderPaid).toMatchObject({
+        status: "PENDING",
+        lastError: expect.stringMatching(/unavailable/i),
+      });
+      expect(orderPaid?.attempts).toBeGreaterThanOrEqual(1);
+    });
+    const { payment: settled } = await merchant.gateway.getPayment({
+      paymentId: payment?.id ?? "",
+    });
+    expect(settled?.status).toBe(PaymentStatus.SUCCEEDED);
+
+    await platform.services.order.start();
+    await eventually(async () => {
+      const orderPaid = (await events(payment?.id ?? "")).find(
+        (event) => event.kind === "order.paid",
+      );
+      expect(orderPaid?.status).toBe("DELIVERED");
+    });
+    const { order, transitions } = await platform
+      .admin(OrderService, "order")
+      .getOrder({ orderId: settled?.orderId ?? "" });
+    expect(order?.status).toBe(OrderStatus.PAID);
+    expect(transitions.filter((t) => t.toStatus === OrderStatus.PAID)).toHaveLength(1);
+  });
+
+  it("keeps retrying while accounting is down, then records the payment exactly once", async () => {
+    await platform.services.accounting.stop();
+    const { payment } = await merchant.gateway.createPayment({
+      ...paymentRequest("tok_visa"),
+      currency: "EUR",
+    });
+    expect(payment?.status).toBe(PaymentStatus.SUCCEEDED);
+    await eventually(async () => {
+      const recorded = (await events(payment?.id ?? "")).find(
+        (event) => event.kind === "ledger.payment",
+      );
+      expect(recorded).toMatchObject({
+        status: "PENDING",
+        lastError: expect.stringMatching(/unavailable/i),
+      });
+    });
+
+    await platform.services.accounting.start();
+    await eventually(async () => {
+      const recorded = (await events(payment?.id ?? "")).find(
+        (event) => event.kind === "ledger.payment",
+      );
+      expect(recorded?.status).toBe("DELIVERED");
+    });
+    const { balance } = await platform
+      .admin(AccountingService, "accounting")
+      .getBalance({ merchantId: merchant.merchantId, currency: "EUR" });
+    expect(balance?.balance).toBe(payment?.amount);
+  });
+});

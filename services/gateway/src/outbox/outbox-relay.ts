@@ -1,0 +1,135 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { type Clock, isCircuitOpenError, type Logger } from "@kassa/platform";
+import type { GatewayDatabase } from "../db/gateway-database.js";
+import { outboxRepository } from "../db/outbox-repository.js";
+import type { OutboxRow } from "../db/schema.js";
+import type { GatewayMetrics } from "../gateway-metrics.js";
+import { createWorkerPause } from "../worker-pause.js";
+import { deliverOutboxEvent, type OutboxTargets } from "./outbox-events.js";
+
+/** Options for {@link startOutboxRelay}. */
+export interface OutboxRelayOptions {
+  db: GatewayDatabase;
+  clock: Clock;
+  logger: Logger;
+  metrics: GatewayMetrics;
+  targets: OutboxTargets;
+  pollIntervalMs: number;
+  batchSize: number;
+  maxAttempts: number;
+  backoffInitialMs: number;
+  backoffMaxMs: number;
+  leaseMs: number;
+  /** Stops the relay after its current round. */
+  signal: AbortSignal;
+  /** Where jitter comes from; tests may fix it. */
+  random?: () => number;
+}
+
+/** A running relay. */
+export interface OutboxRelay {
+  /** Looks for due events now instead of at the next poll (called after every commit that adds some). */
+  wake(): void;
+  /** Resolves once the relay has stopped. */
+  readonly stopped: Promise<void>;
+}
+
+// A caller error will not go away by retrying; the event waits for an operator instead.
+const permanentCodes = new Set([
+  Code.InvalidArgument,
+  Code.FailedPrecondition,
+  Code.AlreadyExists,
+  Code.NotFound,
+  Code.OutOfRange,
+]);
+
+/**
+ * Delivers outbox events: claims due rows (FOR UPDATE SKIP LOCKED, so any number of gateway
+ * replicas can run one), calls their idempotent target RPCs outside any transaction, then marks
+ * each delivered, or reschedules it with exponential backoff and jitter (a target whose breaker is
+ * open postpones it without spending an attempt). An event whose
+ * attempts run out, or that a target refuses for good, becomes EXHAUSTED: never dropped, counted
+ * in `/metrics` and turning health degraded until an operator looks.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
+  const { db, clock, logger, metrics, signal } = options;
+  const random = options.random ?? Math.random;
+  const between = createWorkerPause(signal);
+
+  const retryDelayMs = (attempts: number) => {
+    const exponential = Math.min(
+      options.backoffMaxMs,
+      options.backoffInitialMs * 2 ** (attempts - 1),
+    );
+    return Math.round(exponential * (0.5 + random() / 2));
+  };
+
+  const deliver = async (event: OutboxRow) => {
+    try {
+      await deliverOutboxEvent(options.targets, event);
+      await outboxRepository.delivered(db, event.id, clock.now());
+      metrics.outboxDeliveries.inc({ kind: event.kind, result: "delivered" });
+    } catch (error) {
+      const cause = ConnectError.from(error);
+      if (isCircuitOpenError(error)) {
+        // Nothing was sent: the target is known to be down. Wait, but do not spend an attempt,
+        // so an outage longer than the retry budget still ends in delivery, not exhaustion.
+        await outboxRepository.postpone(
+          db,
+          event.id,
+          new Date(clock.now().getTime() + retryDelayMs(event.attempts + 1)),
+        );
+        metrics.outboxDeliveries.inc({ kind: event.kind, result: "postponed" });
+        return;
+      }
+      const attempts = event.attempts + 1;
+      const exhausted = permanentCodes.has(cause.code) || attempts >= options.maxAttempts;
+      const retryAt = exhausted
+        ? undefined
+        : new Date(clock.now().getTime() + retryDelayMs(attempts));
+      await outboxRepository.failed(db, event.id, cause.message, retryAt);
+      metrics.outboxDeliveries.inc({ kind: event.kind, result: exhausted ? "exhausted" : "retry" });
+      const line = {
+        event: event.id.toString(),
+        kind: event.kind,
+        subject: event.subjectId,
+        attempts,
+        err: cause.message,
+      };
+      if (exhausted) logger.error(line, "outbox event exhausted; it waits for an operator");
+      else logger.warn(line, "outbox delivery failed; will retry");
+    }
+  };
+
+  const refreshBacklog = async () => {
+    const backlog = await outboxRepository.backlog(db);
+    metrics.outboxBacklog.set(backlog.pending);
+    metrics.outboxExhausted.set(backlog.exhausted);
+    const oldest = backlog.oldestPendingAt;
+    metrics.outboxOldestAge.set(
+      oldest ? Math.max(0, (clock.now().getTime() - oldest.getTime()) / 1000) : 0,
+    );
+  };
+
+  const run = async () => {
+    while (!signal.aborted) {
+      try {
+        const batch = await outboxRepository.claimDue(
+          db,
+          clock.now(),
+          options.batchSize,
+          options.leaseMs,
+        );
+        await Promise.all(batch.map(deliver));
+        await refreshBacklog();
+        // A full batch means more may be due: go again without waiting.
+        if (batch.length === options.batchSize) continue;
+      } catch (error) {
+        logger.error({ err: error }, "outbox relay round failed");
+      }
+      await between.pause(options.pollIntervalMs);
+    }
+  };
+
+  return { wake: between.wake, stopped: run() };
+}

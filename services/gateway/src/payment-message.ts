@@ -1,0 +1,68 @@
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import {
+  type Payment,
+  PaymentSchema,
+  PaymentStatus,
+  type Refund,
+  RefundSchema,
+  RefundStatus,
+} from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
+import type { PaymentRow, RefundRow } from "./db/schema.js";
+
+/** Database statuses as the contract's enum, and back. */
+export const paymentStatuses = {
+  PENDING: PaymentStatus.PENDING,
+  PROCESSING: PaymentStatus.PROCESSING,
+  SUCCEEDED: PaymentStatus.SUCCEEDED,
+  FAILED: PaymentStatus.FAILED,
+  CANCELLED: PaymentStatus.CANCELLED,
+} as const satisfies Record<PaymentRow["status"], PaymentStatus>;
+
+/** Database refund statuses as the contract's enum. */
+export const refundStatuses = {
+  PENDING: RefundStatus.PENDING,
+  SUCCEEDED: RefundStatus.SUCCEEDED,
+  FAILED: RefundStatus.FAILED,
+} as const satisfies Record<RefundRow["status"], RefundStatus>;
+
+/** A payment row as the contract's Payment. */
+export function paymentMessage(row: PaymentRow): Payment {
+  return create(PaymentSchema, {
+    id: row.id,
+    merchantId: row.merchantId,
+    merchantOrderNo: row.merchantOrderNo,
+    orderId: row.orderId ?? "",
+    amount: row.amount,
+    currency: row.currency,
+    status: paymentStatuses[row.status],
+    refundedAmount: row.refundedAmount,
+    channel: row.channel,
+    channelPaymentId: row.channelPaymentId ?? "",
+    failureCode: row.failureCode ?? "",
+    failureMessage: row.failureMessage ?? "",
+    riskScore: row.riskScore,
+    createdAt: timestampFromDate(row.createdAt),
+    updatedAt: timestampFromDate(row.updatedAt),
+    description: row.description,
+    metadata: row.metadata,
+  });
+}
+
+/** A refund row as the contract's Refund. */
+export function refundMessage(row: RefundRow): Refund {
+  return create(RefundSchema, {
+    id: row.id,
+    paymentId: row.paymentId,
+    merchantId: row.merchantId,
+    amount: row.amount,
+    currency: row.currency,
+    status: refundStatuses[row.status],
+    channelRefundId: row.channelRefundId ?? "",
+    reason: row.reason,
+    failureCode: row.failureCode ?? "",
+    failureMessage: row.failureMessage ?? "",
+    createdAt: timestampFromDate(row.createdAt),
+    updatedAt: timestampFromDate(row.updatedAt),
+  });
+}

@@ -1,0 +1,79 @@
+import { type NewOutboxEvent, outboxRepository } from "../db/outbox-repository.js";
+import { paymentRepository } from "../db/payment-repository.js";
+import type { PaymentRow } from "../db/schema.js";
+import type { GatewayContext } from "../operations/gateway-context.js";
+import { outboxEvents } from "../outbox/outbox-events.js";
+
+/** How a payment's charge ended, as the saga or the reconciler learned it. */
+export type ChargeOutcome =
+  /** The channel charged it. */
+  | { readonly kind: "charged"; readonly chargeId: string }
+  /** The channel declined it: nothing was charged. */
+  | {
+      readonly kind: "declined";
+      readonly chargeId: string;
+      readonly code: string;
+      readonly message: string;
+    }
+  /** It never reached the channel (risk rejected, a service or the channel unreachable). */
+  | {
+      readonly kind: "not_charged";
+      readonly code: string;
+      readonly message: string;
+      readonly riskScore?: number;
+    };
+
+/**
+ * Finishes a payment with its outcome, in one transaction with the events that follow from it:
+ * charged → SUCCEEDED, order paid, ledger record; otherwise FAILED and, if an order was created,
+ * order cancelled. The payment is locked first; one already finished (by the saga, the
+ * reconciler or another replica) is returned unchanged, so every outcome applies exactly once.
+ */
+export async function finishPayment(
+  context: Pick<GatewayContext, "db" | "clock" | "metrics" | "wakeOutbox">,
+  paymentId: string,
+  outcome: ChargeOutcome,
+): Promise<PaymentRow> {
+  const at = context.clock.now();
+  const { payment, changed } = await context.db.transaction(async (tx) => {
+    const current = await paymentRepository.lock(tx, paymentId);
+    if (!current) throw new Error(`payment ${paymentId} vanished`);
+    if (current.status !== "PENDING" && current.status !== "PROCESSING") {
+      return { payment: current, changed: false };
+    }
+    let finished: PaymentRow | undefined;
+    const events: NewOutboxEvent[] = [];
+    if (outcome.kind === "charged") {
+      finished = await paymentRepository.succeed(tx, paymentId, outcome.chargeId, at);
+      if (finished)
+        events.push(outboxEvents.orderPaid(finished), outboxEvents.paymentRecorded(finished, at));
+    } else {
+      finished = await paymentRepository.fail(
+        tx,
+        paymentId,
+        {
+          code: outcome.code,
+          message: outcome.message,
+          ...(outcome.kind === "not_charged" &&
+            outcome.riskScore !== undefined && { riskScore: outcome.riskScore }),
+          ...(outcome.kind === "declined" && { channelPaymentId: outcome.chargeId }),
+        },
+        at,
+      );
+      if (finished?.orderId)
+        events.push(outboxEvents.orderCancelled(finished, `payment failed: ${outcome.code}`));
+    }
+    if (!finished) return { payment: current, changed: false };
+    await outboxRepository.enqueue(tx, events, at);
+    return { payment: finished, changed: true };
+  });
+  if (changed) {
+    context.metrics.payments.inc({
+      status: payment.status,
+      channel: payment.channel,
+      currency: payment.currency,
+    });
+    context.wakeOutbox();
+  }
+  return payment;
+}

@@ -1,0 +1,137 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { ChannelRefundStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
+import { paymentRepository } from "../db/payment-repository.js";
+import { refundRepository } from "../db/refund-repository.js";
+import type { PaymentRow, RefundRow } from "../db/schema.js";
+import { chargeOutcome } from "../operations/create-payment.js";
+import type { GatewayContext } from "../operations/gateway-context.js";
+import { createWorkerPause } from "../worker-pause.js";
+import { finishPayment } from "./payment-outcome.js";
+import { finishRefund } from "./refund-outcome.js";
+
+/** Options for {@link startReconciler}. */
+export interface ReconcilerOptions {
+  /** How often it runs; it also runs once at start. */
+  intervalMs: number;
+  /** PROCESSING payments and PENDING refunds older than this are reconciled. */
+  afterMs: number;
+  /** PENDING payments (never sent to the channel) older than this were abandoned mid-saga. */
+  pendingAfterMs: number;
+  /** Stops it after its current round. */
+  signal: AbortSignal;
+}
+
+const batch = 100;
+
+/**
+ * Finishes sagas whose answer never came: a payment left PROCESSING (the channel answered too
+ * late, the gateway died after sending the charge) or a refund left PENDING is settled by asking
+ * the channel (GetCharge / GetChannelRefund by its idempotency key, which is the payment or
+ * refund id) and finishing it exactly as the saga would have; NOT_FOUND means the channel never
+ * received it, so nothing was charged. A payment still PENDING long after it was created was
+ * abandoned before anything was sent, and fails. Safe with several replicas: every finish is
+ * a guarded transition, so a duplicate answer changes nothing.
+ */
+export function startReconciler(
+  context: GatewayContext,
+  options: ReconcilerOptions,
+): Promise<void> {
+  const { signal } = options;
+
+  const ago = (ms: number) => new Date(context.clock.now().getTime() - ms);
+
+  const reconcilePayment = async (payment: PaymentRow) => {
+    try {
+      const { charge } = await context.clients.channel.getCharge({
+        channel: payment.channel,
+        idempotencyKey: payment.id,
+      });
+      const outcome = chargeOutcome(charge);
+      if (outcome) await finishPayment(context, payment.id, outcome);
+    } catch (error) {
+      if (ConnectError.from(error).code !== Code.NotFound) throw error;
+      await finishPayment(context, payment.id, {
+        kind: "not_charged",
+        code: "channel_unavailable",
+        message: "the channel never received the charge; nothing was charged",
+      });
+    }
+  };
+
+  const reconcileRefund = async (refund: RefundRow, channel: string) => {
+    try {
+      const answer = await context.clients.channel.getChannelRefund({
+        channel,
+        idempotencyKey: refund.id,
+      });
+      const channelRefund = answer.refund;
+      if (channelRefund?.status === ChannelRefundStatus.SUCCEEDED) {
+        await finishRefund(context, refund.id, {
+          kind: "refunded",
+          channelRefundId: channelRefund.id,
+        });
+      } else if (channelRefund?.status === ChannelRefundStatus.FAILED) {
+        await finishRefund(context, refund.id, {
+          kind: "not_refunded",
+          code: channelRefund.failureCode,
+          message: channelRefund.failureMessage,
+          channelRefundId: channelRefund.id,
+        });
+      }
+    } catch (error) {
+      if (ConnectError.from(error).code !== Code.NotFound) throw error;
+      await finishRefund(context, refund.id, {
+        kind: "not_refunded",
+        code: "channel_unavailable",
+        message: "the channel never received the refund; nothing was refunded",
+      });
+    }
+  };
+
+  const each = async <T extends { id: string }>(
+    rows: T[],
+    reconcile: (row: T) => Promise<void>,
+  ) => {
+    for (const row of rows) {
+      if (signal.aborted) return;
+      await reconcile(row).catch((error: unknown) => {
+        context.logger.warn(
+          { id: row.id, err: ConnectError.from(error).message },
+          "reconciliation failed; will retry",
+        );
+      });
+    }
+  };
+
+  const round = async () => {
+    await each(
+      await paymentRepository.stuck(context.db, "PROCESSING", ago(options.afterMs), batch),
+      reconcilePayment,
+    );
+    await each(
+      await paymentRepository.stuck(context.db, "PENDING", ago(options.pendingAfterMs), batch),
+      (payment) =>
+        finishPayment(context, payment.id, {
+          kind: "not_charged",
+          code: "service_unavailable",
+          message: "the payment was abandoned before it reached the channel; nothing was charged",
+        }).then(() => undefined),
+    );
+    const refunds = await refundRepository.stuck(context.db, ago(options.afterMs), batch);
+    await each(refunds, async (refund) => {
+      const payment = await paymentRepository.find(context.db, refund.merchantId, refund.paymentId);
+      if (payment) await reconcileRefund(refund, payment.channel);
+    });
+  };
+
+  const run = async () => {
+    const between = createWorkerPause(signal);
+    while (!signal.aborted) {
+      await round().catch((error: unknown) =>
+        context.logger.error({ err: error }, "reconciler round failed"),
+      );
+      await between.pause(options.intervalMs);
+    }
+  };
+  return run();
+}

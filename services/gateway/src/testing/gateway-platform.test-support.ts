@@ -1,0 +1,198 @@
+import net from "node:net";
+import type { Client } from "@connectrpc/connect";
+import { accountingService } from "@kassa/accounting";
+import { channelService } from "@kassa/channel";
+import { GatewayService } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
+import { MerchantService } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
+import { merchantService } from "@kassa/merchant";
+import { orderService } from "@kassa/order";
+import { type AnyServiceDefinition, type Env, startService } from "@kassa/platform";
+import {
+  captureLogs,
+  createTestDatabase,
+  type LogCapture,
+  type TestDatabase,
+  testClient,
+  testServiceEnv,
+  testTokens,
+  uniqueRedisPrefix,
+} from "@kassa/platform/testing";
+import { riskService } from "@kassa/risk";
+import { gatewayService } from "../server.js";
+
+// The whole platform on real ports, each service on its own database, for the gateway's tests:
+// the sagas are end to end by nature. Every service can be stopped and started again on the
+// same port and database, to take a dependency down mid-test.
+
+/** The services besides the gateway, in the order they start. */
+export const dependencyNames = ["merchant", "order", "channel", "risk", "accounting"] as const;
+type ServiceName = (typeof dependencyNames)[number] | "gateway";
+
+const definitions: Record<ServiceName, AnyServiceDefinition> = {
+  merchant: merchantService,
+  order: orderService,
+  channel: channelService,
+  risk: riskService,
+  accounting: accountingService,
+  gateway: gatewayService,
+};
+
+/** Gateway settings that make tests quick: short deadlines, eager workers. */
+const quickGateway: Env = {
+  CHANNEL_TIMEOUT_MS: "1000",
+  OUTBOX_POLL_INTERVAL_MS: "50",
+  OUTBOX_BACKOFF_INITIAL_MS: "50",
+  OUTBOX_BACKOFF_MAX_MS: "200",
+  RECONCILE_INTERVAL_MS: "100",
+  RECONCILE_AFTER_MS: "500",
+  GATEWAY_RATE_LIMIT_PER_MINUTE: "100000",
+};
+
+/** One running (or stopped) service of the platform under test. */
+export interface PlatformService {
+  readonly name: ServiceName;
+  readonly url: string;
+  readonly logs: LogCapture;
+  /** The environment it runs with, to start it elsewhere (e.g. as a child process). */
+  readonly env: Env;
+  /** The running service's context (db, clock…); throws while stopped. */
+  readonly context: { db: unknown; redis: unknown };
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A merchant with an API key and a gateway client presenting it. */
+export interface TestMerchant {
+  readonly merchantId: string;
+  readonly apiKeyId: string;
+  readonly apiKey: string;
+  readonly gateway: Client<typeof GatewayService>;
+}
+
+/** The platform under test. */
+export interface GatewayPlatform {
+  readonly services: Record<ServiceName, PlatformService>;
+  /** Creates a merchant (through MerchantService, as an operator would) with an API key. */
+  newMerchant(name?: string): Promise<TestMerchant>;
+  /** A client of an internal service with the admin token, to look behind the gateway. */
+  admin<S extends Parameters<typeof testClient>[0]>(service: S, name: ServiceName): Client<S>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts merchant, order, channel, risk, accounting and the gateway wired together.
+ * `env` adds variables per service (e.g. `{ gateway: { RECONCILE_AFTER_MS: "0" } }`).
+ */
+export async function startGatewayPlatform(
+  label: string,
+  env: Partial<Record<ServiceName, Env>> = {},
+): Promise<GatewayPlatform> {
+  const ports = Object.fromEntries(
+    await Promise.all(
+      [...dependencyNames, "gateway"].map(async (name) => [name, await freePort()]),
+    ),
+  ) as Record<ServiceName, number>;
+  const urls = Object.fromEntries(
+    Object.entries(ports).map(([name, port]) => [
+      `${name.toUpperCase()}_URL`,
+      `http://127.0.0.1:${port}`,
+    ]),
+  );
+  const databases: TestDatabase[] = [];
+  const services = {} as Record<ServiceName, PlatformService>;
+  const redisPrefix = uniqueRedisPrefix(label);
+
+  for (const name of [...dependencyNames, "gateway"] as ServiceName[]) {
+    const database = await createTestDatabase(`${label}_${name}`);
+    databases.push(database);
+    const logs = captureLogs();
+    const serviceEnv = testServiceEnv({
+      databaseUrl: database.url,
+      // One Redis namespace for the platform, as in production: merchant evicts the gateway's cache.
+      redisPrefix,
+      extra: {
+        ...urls,
+        LOG_LEVEL: "info",
+        HEALTH_POLL_INTERVAL_MS: "200",
+        ...(name === "gateway" ? quickGateway : {}),
+        ...env[name],
+        PORT: String(ports[name]),
+      },
+    });
+    let running: Awaited<ReturnType<typeof startService>> | undefined;
+    const service: PlatformService = {
+      name,
+      url: `http://127.0.0.1:${ports[name]}`,
+      logs,
+      env: serviceEnv,
+      get context() {
+        if (!running) throw new Error(`${name} is stopped`);
+        return running.context;
+      },
+      async start() {
+        running ??= await startService(definitions[name], {
+          env: serviceEnv,
+          logDestination: logs.stream,
+        });
+      },
+      async stop() {
+        await running?.stop();
+        running = undefined;
+      },
+    };
+    await service.start();
+    services[name] = service;
+  }
+
+  return {
+    services,
+    async newMerchant(name = "Test Merchant") {
+      const merchants = testClient(MerchantService, services.merchant.url, testTokens.admin);
+      const { merchant } = await merchants.createMerchant({ name });
+      const merchantId = merchant?.id ?? "";
+      const { apiKey, secret } = await merchants.createApiKey({ merchantId, name: "tests" });
+      return {
+        merchantId,
+        apiKeyId: apiKey?.id ?? "",
+        apiKey: secret,
+        gateway: testClient(GatewayService, services.gateway.url, secret),
+      };
+    },
+    admin(service, name) {
+      return testClient(service, services[name].url, testTokens.admin);
+    },
+    async stop() {
+      // The gateway first, so its workers stop before their dependencies do.
+      for (const name of ["gateway", ...dependencyNames] as ServiceName[])
+        await services[name].stop();
+      await Promise.all(databases.map((database) => database.drop()));
+    },
+  };
+}
+
+/** Retries `assertion` until it stops throwing, or throws its last error after `timeoutMs`. */
+export async function eventually<T>(
+  assertion: () => Promise<T> | T,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await assertion();
+    } catch (error) {
+      if (performance.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
