@@ -64,7 +64,9 @@ export const outboxRepository = {
     });
   },
 
-  async delivered(db: GatewayDatabase, id: bigint, at: Date): Promise<void> {
+  /** Marks events delivered, all in one statement. */
+  async delivered(db: GatewayDatabase, ids: readonly bigint[], at: Date): Promise<void> {
+    if (ids.length === 0) return;
     await db
       .update(outbox)
       .set({
@@ -73,7 +75,7 @@ export const outboxRepository = {
         deliveredAt: at,
         lastError: null,
       })
-      .where(eq(outbox.id, id));
+      .where(inArray(outbox.id, [...ids]));
   },
 
   /** Makes the event due again later without counting an attempt (its target was not tried). */

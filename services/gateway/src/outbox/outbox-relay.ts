@@ -64,11 +64,12 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return Math.round(exponential * (0.5 + random() / 2));
   };
 
-  const deliver = async (event: OutboxRow) => {
+  /** Delivers one event; resolves with its id when delivered, to be marked with the round's others. */
+  const deliver = async (event: OutboxRow): Promise<bigint | undefined> => {
     try {
       await deliverOutboxEvent(options.targets, event);
-      await outboxRepository.delivered(db, event.id, clock.now());
       metrics.outboxDeliveries.inc({ kind: event.kind, result: "delivered" });
+      return event.id;
     } catch (error) {
       const cause = ConnectError.from(error);
       if (isCircuitOpenError(error)) {
@@ -80,7 +81,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           new Date(clock.now().getTime() + retryDelayMs(event.attempts + 1)),
         );
         metrics.outboxDeliveries.inc({ kind: event.kind, result: "postponed" });
-        return;
+        return undefined;
       }
       const attempts = event.attempts + 1;
       const exhausted = permanentCodes.has(cause.code) || attempts >= options.maxAttempts;
@@ -98,10 +99,15 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       };
       if (exhausted) logger.error(line, "outbox event exhausted; it waits for an operator");
       else logger.warn(line, "outbox delivery failed; will retry");
+      return undefined;
     }
   };
 
+  // The backlog gauges are refreshed at most once a second, not on every (woken) round.
+  let backlogRefreshedAt = 0;
   const refreshBacklog = async () => {
+    if (performance.now() - backlogRefreshedAt < 1000) return;
+    backlogRefreshedAt = performance.now();
     const backlog = await outboxRepository.backlog(db);
     metrics.outboxBacklog.set(backlog.pending);
     metrics.outboxExhausted.set(backlog.exhausted);
@@ -120,7 +126,8 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           options.batchSize,
           options.leaseMs,
         );
-        await Promise.all(batch.map(deliver));
+        const delivered = (await Promise.all(batch.map(deliver))).filter((id) => id !== undefined);
+        await outboxRepository.delivered(db, delivered, clock.now());
         await refreshBacklog();
         // A full batch means more may be due: go again without waiting.
         if (batch.length === options.batchSize) continue;
