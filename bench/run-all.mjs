@@ -10,6 +10,8 @@ const all = [
   "merchant-authenticate",
   "channel-charge",
   "risk-assess",
+  "accounting-record-payment",
+  "gateway-create-payment",
 ];
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : all;
 for (const name of chosen) {

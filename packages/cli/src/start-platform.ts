@@ -27,6 +27,7 @@ export interface StartPlatformOptions {
  */
 export async function startPlatform(options: StartPlatformOptions): Promise<number> {
   const { env, out } = options;
+  const services = servicesOnPorts(env.KASSA_PORT_BASE);
   const dataDir = env.KASSA_DATA_DIR ?? path.join(options.rootDir, ".data");
   const tokens = await localTokens(dataDir, env);
   const sharedEnv: NodeJS.ProcessEnv = {
@@ -35,11 +36,11 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
     KASSA_INTERNAL_TOKEN: tokens.internal,
     KASSA_ADMIN_TOKEN: tokens.admin,
   };
-  for (const service of platformServices) {
+  for (const service of services) {
     sharedEnv[`${service.name.toUpperCase()}_URL`] ??= `http://127.0.0.1:${service.port}`;
   }
 
-  const width = Math.max(...platformServices.map((s) => s.name.length));
+  const width = Math.max(...services.map((s) => s.name.length));
   const children = new Map<string, ChildProcess>();
   const exits: Promise<{ service: string; code: number | null; signal: string | null }>[] = [];
   let stopping = false;
@@ -63,8 +64,10 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  for (const service of platformServices) {
-    const args = options.watch ? ["--watch", mainScript(service)] : [mainScript(service)];
+  for (const service of services) {
+    // KASSA_NODE_ARGS passes Node flags to every service, e.g. `--cpu-prof` to profile a run.
+    const nodeArgs = (env.KASSA_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
+    const args = [...nodeArgs, ...(options.watch ? ["--watch"] : []), mainScript(service)];
     const child = spawn(process.execPath, args, {
       env: { ...sharedEnv, PORT: String(service.port) },
       // Own process group: Ctrl-C reaches only the launcher, which drains each service once.
@@ -94,8 +97,8 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
     );
   }
 
-  void waitUntilReady(platformServices, () => stopping).then((ready) => {
-    if (ready) out.write(banner(platformServices, env, dataDir, tokens.admin));
+  void waitUntilReady(services, () => stopping).then((ready) => {
+    if (ready) out.write(banner(services, env, dataDir, tokens.admin));
   });
 
   const results = await Promise.all(exits);
@@ -106,6 +109,21 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
     out.write(`kassa: ${result.service} exited with ${result.signal ?? result.code}\n`);
   }
   return failed || unclean.length > 0 ? 1 : 0;
+}
+
+/**
+ * The six services on their ports: 8080–8085, or moved together by `KASSA_PORT_BASE` (the
+ * gateway's port), so two platforms can run side by side.
+ */
+function servicesOnPorts(base: string | undefined): PlatformService[] {
+  const gatewayPort = base === undefined || base === "" ? 8080 : Number(base);
+  if (!Number.isInteger(gatewayPort) || gatewayPort < 1 || gatewayPort > 65530) {
+    throw new Error("KASSA_PORT_BASE must be a TCP port (1-65530)");
+  }
+  return platformServices.map((service) => ({
+    ...service,
+    port: gatewayPort + service.port - 8080,
+  }));
 }
 
 function mainScript(service: PlatformService): string {
@@ -162,6 +180,7 @@ function banner(
   const cache = env.REDIS_URL
     ? "Redis (REDIS_URL)"
     : "in-process Redis stand-in (development only)";
+  const gateway = services.find((s) => s.name === "gateway")?.port;
   const rows = services.map(
     (s) => `  ${s.name.padEnd(11)} http://127.0.0.1:${s.port}   ${s.typeName}`,
   );
@@ -173,8 +192,8 @@ function banner(
     `  admin token (KASSA_ADMIN_TOKEN): ${adminToken}`,
     `  kept in ${path.join(dataDir, "tokens.json")} with the internal token`,
     "",
-    "  curl -s http://127.0.0.1:8080/health",
-    "  buf curl --protocol grpc --http2-prior-knowledge http://127.0.0.1:8080/grpc.health.v1.Health/Check",
+    `  curl -s http://127.0.0.1:${gateway}/health`,
+    `  buf curl --protocol grpc --http2-prior-knowledge http://127.0.0.1:${gateway}/grpc.health.v1.Health/Check`,
     "",
     "Ctrl-C stops everything.",
     "",

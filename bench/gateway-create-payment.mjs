@@ -1,0 +1,146 @@
+// CreatePayment with tok_visa at increasing concurrency, against the whole platform started the
+// way `npm start` starts it (kassa start: six processes), on real Postgres and Redis. For scale,
+// pgbench -N (simple writes) runs on the same machine in the same run. Where the time goes is
+// read from the gateway's saga step histogram.
+//   npm run bench -- gateway-create-payment
+// BENCH_LEVELS (default "1,8,32,64") concurrency levels; BENCH_SECONDS (default 10) per level.
+import { execFileSync, spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { GatewayService } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
+import { MerchantService } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
+import {
+  createTestDatabase,
+  testClient,
+  testRedisUrl,
+  uniqueRedisPrefix,
+} from "@kassa/platform/testing";
+import { ms, summarise } from "./stats.mjs";
+
+const levels = (process.env.BENCH_LEVELS ?? "1,8,32,64").split(",").map(Number);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
+const calls = process.env.BENCH_CALLS ? Number(process.env.BENCH_CALLS) : undefined;
+const portBase = Number(process.env.BENCH_PORT_BASE ?? 18080);
+const root = fileURLToPath(new URL("..", import.meta.url));
+
+const database = await createTestDatabase("bench_gateway");
+const dataDir = mkdtempSync(path.join(tmpdir(), "kassa-bench-"));
+const platform = spawn(process.execPath, [path.join(root, "packages/cli/dist/main.js"), "start"], {
+  env: {
+    ...process.env,
+    DATABASE_URL: database.url,
+    REDIS_URL: testRedisUrl,
+    REDIS_KEY_PREFIX: uniqueRedisPrefix("bench"),
+    KASSA_DATA_DIR: dataDir,
+    KASSA_PORT_BASE: String(portBase),
+    LOG_LEVEL: "warn",
+    GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000000",
+  },
+  stdio: ["ignore", "pipe", "inherit"],
+});
+let output = "";
+await new Promise((resolve, reject) => {
+  platform.stdout.on("data", (chunk) => {
+    output += chunk;
+    if (output.includes("Kassa is running")) resolve();
+  });
+  platform.once("exit", () => reject(new Error(`platform exited:\n${output}`)));
+});
+platform.stdout.resume();
+
+const admin = JSON.parse(readFileSync(path.join(dataDir, "tokens.json"), "utf8")).admin;
+const merchants = testClient(MerchantService, `http://127.0.0.1:${portBase + 1}`, admin);
+const { merchant } = await merchants.createMerchant({ name: "Bench Merchant" });
+const { secret } = await merchants.createApiKey({ merchantId: merchant.id, name: "bench" });
+const gateway = testClient(GatewayService, `http://127.0.0.1:${portBase}`, secret);
+
+let sequence = 0;
+const payOnce = () => {
+  sequence++;
+  return gateway.createPayment({
+    idempotencyKey: `bench-${sequence}`,
+    merchantOrderNo: `bench-order-${sequence}`,
+    amount: 1999n,
+    currency: "USD",
+    paymentMethod: "tok_visa",
+    customer: { email: `customer${sequence}@example.com` },
+  });
+};
+
+async function level(concurrency) {
+  const latencies = [];
+  let failed = 0;
+  const until = performance.now() + seconds * 1000;
+  let budget = calls ?? Number.POSITIVE_INFINITY;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until && budget-- > 0) {
+        const t0 = performance.now();
+        const { payment } = await payOnce();
+        latencies.push(performance.now() - t0);
+        if (payment.status !== 3) failed++; // PAYMENT_STATUS_SUCCEEDED
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  return { rps: latencies.length / elapsed, failed, ...summarise(latencies) };
+}
+
+await level(4); // warm-up: connections, JIT, caches
+console.log(
+  `gateway CreatePayment (tok_visa), kassa start on Postgres + Redis, ${seconds} s per level`,
+);
+for (const concurrency of levels) {
+  const result = await level(concurrency);
+  console.log(
+    `  concurrency ${String(concurrency).padStart(3)}: ${result.rps.toFixed(0).padStart(5)} payments/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}${result.failed ? `, ${result.failed} not SUCCEEDED` : ""}`,
+  );
+}
+
+const metrics = await (await fetch(`http://127.0.0.1:${portBase}/metrics`)).text();
+const step = (name, kind) =>
+  Number(
+    metrics.match(
+      new RegExp(
+        `kassa_saga_step_seconds_${kind}\\{service="gateway",step="${name}"\\} ([0-9.e+-]+)`,
+      ),
+    )?.[1] ?? 0,
+  );
+console.log("  where the time goes (mean per saga step call, all levels):");
+for (const name of ["persist", "risk", "order", "charge"]) {
+  const count = step(name, "count");
+  if (count > 0) console.log(`    ${name.padEnd(8)} ${ms((step(name, "sum") / count) * 1000)}`);
+}
+
+platform.kill("SIGTERM");
+await once(platform, "exit");
+rmSync(dataDir, { recursive: true, force: true });
+
+// pgbench -N on a scratch database: the machine's ceiling for simple write transactions.
+const scratch = await createTestDatabase("bench_pgbench");
+const connection = new URL(scratch.url);
+const pgArgs = [
+  "-h",
+  connection.hostname,
+  "-p",
+  connection.port || "5432",
+  "-U",
+  connection.username || "postgres",
+];
+execFileSync("pgbench", [...pgArgs, "-i", "-q", scratch.name], { stdio: "ignore" });
+const pgbench = execFileSync(
+  "pgbench",
+  [...pgArgs, "-N", "-c", "16", "-j", "2", "-T", String(Math.min(seconds, 10)), scratch.name],
+  {
+    encoding: "utf8",
+  },
+);
+const tps = pgbench.match(/tps = ([0-9.]+)/)?.[1];
+console.log(`  pgbench -N -c 16 on the same machine: ${Number(tps).toFixed(0)} tps (reference)`);
+await scratch.drop();
+await database.drop();
+process.exit(0);
