@@ -46,7 +46,8 @@ describe("kassa start", () => {
       env: { ...env, KASSA_DATA_DIR: dataDir, FORCE_COLOR: "0" },
       stdio: ["ignore", "pipe", "inherit"],
     });
-    const exited = once(launcher, "exit") as Promise<[number | null, string | null]>;
+    // "close", not "exit": it comes after every byte the launcher wrote has been read.
+    const exited = once(launcher, "close") as Promise<[number | null, string | null]>;
     let output = "";
     await new Promise<void>((resolve, reject) => {
       launcher.stdout?.on("data", (chunk: Buffer) => {

@@ -20,7 +20,8 @@ async function runMain(env: Record<string, string>) {
   child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const [code] = (await once(child, "exit")) as [number | null];
+  // "close", not "exit": it comes after everything the process wrote to stderr has been read.
+  const [code] = (await once(child, "close")) as [number | null];
   return { code, stderr };
 }
 

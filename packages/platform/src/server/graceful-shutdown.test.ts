@@ -38,7 +38,8 @@ function spawnFixture(env: Record<string, string>) {
   const seen: LogLine[] = [];
   const waiters: Array<{ match: (line: LogLine) => boolean; resolve: (line: LogLine) => void }> =
     [];
-  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (text) => {
+  const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
+  lines.on("line", (text) => {
     const line = JSON.parse(text) as LogLine;
     seen.push(line);
     for (const waiter of [...waiters]) {
@@ -48,7 +49,10 @@ function spawnFixture(env: Record<string, string>) {
       }
     }
   });
-  const exited = once(child, "exit") as Promise<[number | null, string | null]>;
+  // Resolves once the process has exited AND every line it wrote has been read.
+  const exited = Promise.all([once(child, "exit"), once(lines, "close")]).then(
+    ([exit]) => exit as [number | null, string | null],
+  );
   const logLine = (match: (line: LogLine) => boolean) =>
     new Promise<LogLine>((resolve) => {
       const earlier = seen.find(match);
