@@ -1,7 +1,7 @@
 import { Code } from "@connectrpc/connect";
 import { GatewayService, PaymentStatus } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { MerchantService, MerchantStatus } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
-import { rejectionOf, testClient } from "@kassa/platform/testing";
+import { rejectionOf, testClient, testTokens } from "@kassa/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type GatewayPlatform,
@@ -74,6 +74,27 @@ describe("API key authentication", () => {
     await merchant.gateway.createPayment(payment());
     await rejectionOf(gatewayWith(`${merchant.apiKey}x`).listPayments({}));
     expect(platform.services.gateway.logs.lines.join("\n")).not.toContain(merchant.apiKey.slice(8));
+  });
+});
+
+describe("operator reads", () => {
+  it("lets the admin token read any merchant's payments and refunds, but never create one", async () => {
+    const merchant = await platform.newMerchant();
+    const { payment: paid } = await merchant.gateway.createPayment(payment());
+    const operator = gatewayWith(testTokens.admin);
+    const { payment: read } = await operator.getPayment({ paymentId: paid?.id ?? "" });
+    expect(read).toEqual(paid);
+    const listed = await operator.listPayments({ merchantOrderNo: paid?.merchantOrderNo ?? "" });
+    expect(listed.payments.map((p) => p.id)).toEqual([paid?.id]);
+    const write = await rejectionOf(operator.createPayment(payment()));
+    expect([write.code, write.rawMessage]).toEqual([
+      Code.PermissionDenied,
+      "the admin token can read payments and refunds; CreatePayment takes a merchant's API key",
+    ]);
+    const internal = await rejectionOf(
+      gatewayWith(testTokens.internal).getPayment({ paymentId: paid?.id ?? "" }),
+    );
+    expect(internal.code).toBe(Code.Unauthenticated);
   });
 });
 

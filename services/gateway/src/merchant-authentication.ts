@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from "node:crypto";
 import {
   type Client,
   Code,
@@ -15,6 +16,7 @@ import {
   type Logger,
   type RedisStore,
   rpcErrors,
+  type Secret,
 } from "@kassa/platform";
 
 /** The merchant a request was authenticated as. */
@@ -23,16 +25,32 @@ export interface AuthenticatedMerchant {
   readonly apiKeyId: string;
 }
 
-const authenticatedMerchantKey = createContextKey<AuthenticatedMerchant | undefined>(undefined, {
-  description: "kassa authenticated merchant",
+/** Who is calling: a merchant (API key), or an operator reading with the admin token. */
+type Caller = { kind: "merchant"; merchant: AuthenticatedMerchant } | { kind: "operator" };
+
+const callerKey = createContextKey<Caller | undefined>(undefined, {
+  description: "kassa gateway caller",
 });
 
-/** The merchant the request was authenticated as; every GatewayService RPC has one. */
+/** The merchant the request was authenticated as; every RPC that creates something has one. */
 export function authenticatedMerchant(context: HandlerContext): AuthenticatedMerchant {
-  const merchant = context.values.get(authenticatedMerchantKey);
-  if (!merchant) throw rpcErrors.unauthenticated("an API key is required");
-  return merchant;
+  const caller = context.values.get(callerKey);
+  if (caller?.kind !== "merchant") throw rpcErrors.unauthenticated("an API key is required");
+  return caller.merchant;
 }
+
+/**
+ * The merchant whose objects a read may see: the caller's own, or every merchant's
+ * (undefined) for an operator presenting the admin token.
+ */
+export function readerScope(context: HandlerContext): string | undefined {
+  const caller = context.values.get(callerKey);
+  if (caller?.kind === "operator") return undefined;
+  return authenticatedMerchant(context).merchantId;
+}
+
+// Operators may read any payment or refund with the admin token (`kassa payment get …`).
+const operatorReads = new Set(["GetPayment", "ListPayments", "GetRefund", "ListRefunds"]);
 
 /** Options for {@link createMerchantAuthentication}. */
 export interface MerchantAuthenticationOptions {
@@ -42,6 +60,8 @@ export interface MerchantAuthenticationOptions {
   cacheTtlMs: number;
   /** Requests per merchant per minute. */
   rateLimitPerMinute: number;
+  /** KASSA_ADMIN_TOKEN, when configured: lets an operator read payments and refunds. */
+  adminToken?: Secret | undefined;
   logger: Logger;
 }
 
@@ -94,11 +114,25 @@ export function createMerchantAuthentication(options: MerchantAuthenticationOpti
     if (request.service.typeName !== GatewayService.typeName) return next(request);
     const secret = bearerToken(request.header.get("authorization"));
     if (!secret) throw rpcErrors.unauthenticated(keyRequired);
+    if (options.adminToken && sameSecret(secret, options.adminToken)) {
+      if (!operatorReads.has(request.method.name)) {
+        throw rpcErrors.permissionDenied(
+          `the admin token can read payments and refunds; ${request.method.name} takes a merchant's API key`,
+        );
+      }
+      request.contextValues.set(callerKey, { kind: "operator" });
+      return next(request);
+    }
     const merchant = await authenticate(secret);
     await enforceRateLimit(merchant.merchantId);
-    request.contextValues.set(authenticatedMerchantKey, merchant);
+    request.contextValues.set(callerKey, { kind: "merchant", merchant });
     return next(request);
   };
+}
+
+function sameSecret(presented: string, expected: Secret): boolean {
+  const digest = (value: string) => createHash("sha256").update(value).digest();
+  return timingSafeEqual(digest(presented), digest(expected.reveal()));
 }
 
 /** What the caller hears when MerchantService did not accept the key; never the key itself. */

@@ -72,6 +72,7 @@ export const gatewayService = defineService({
         redis: service.redis,
         cacheTtlMs: service.config.GATEWAY_AUTH_CACHE_TTL_MS,
         rateLimitPerMinute: service.config.GATEWAY_RATE_LIMIT_PER_MINUTE,
+        adminToken: service.config.KASSA_ADMIN_TOKEN,
         logger: service.logger,
       }),
     ];

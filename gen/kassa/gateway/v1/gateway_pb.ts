@@ -843,6 +843,9 @@ export const RefundStatusSchema: GenEnum<RefundStatus> = /*@__PURE__*/
  *   - key of a SUSPENDED merchant → PERMISSION_DENIED.
  * The key selects the merchant; every object below belongs to exactly one merchant. An id that belongs
  * to another merchant answers NOT_FOUND (never PERMISSION_DENIED), exactly as an id that does not exist.
+ * Operators may present the platform's admin token (KASSA_ADMIN_TOKEN) instead, to read any merchant's
+ * payments and refunds (GetPayment, ListPayments, GetRefund, ListRefunds); any other RPC with it is
+ * PERMISSION_DENIED.
  *
  * Common errors on every RPC:
  *   - INVALID_ARGUMENT: a field is missing, malformed or out of range; the message names the field

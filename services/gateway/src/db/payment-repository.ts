@@ -69,12 +69,21 @@ export const paymentRepository = {
     throw new Error("payment vanished between conflict and read");
   },
 
-  /** The merchant's payment; another merchant's is as absent as a missing one. */
-  async find(db: GatewayDatabase, merchantId: string, id: string): Promise<PaymentRow | undefined> {
+  /**
+   * The merchant's payment; another merchant's is as absent as a missing one. Without a
+   * merchant (an operator's read), any merchant's.
+   */
+  async find(
+    db: GatewayDatabase,
+    merchantId: string | undefined,
+    id: string,
+  ): Promise<PaymentRow | undefined> {
     const [row] = await db
       .select()
       .from(payments)
-      .where(and(eq(payments.id, id), eq(payments.merchantId, merchantId)));
+      .where(
+        and(eq(payments.id, id), merchantId ? eq(payments.merchantId, merchantId) : undefined),
+      );
     return row;
   },
 
@@ -156,12 +165,12 @@ export const paymentRepository = {
   /** A page of the merchant's payments, newest first, after the given id. */
   page(
     db: GatewayDatabase,
-    merchantId: string,
+    merchantId: string | undefined,
     filter: PaymentFilter,
     after: string | undefined,
     limit: number,
   ): Promise<PaymentRow[]> {
-    const where: SQL[] = [eq(payments.merchantId, merchantId)];
+    const where: SQL[] = merchantId ? [eq(payments.merchantId, merchantId)] : [];
     if (filter.status) where.push(eq(payments.status, filter.status));
     if (filter.merchantOrderNo) where.push(eq(payments.merchantOrderNo, filter.merchantOrderNo));
     if (after) where.push(lt(payments.id, after));

@@ -39,12 +39,19 @@ export const refundRepository = {
     return row;
   },
 
-  /** The merchant's refund; another merchant's is as absent as a missing one. */
-  async find(db: GatewayDatabase, merchantId: string, id: string): Promise<RefundRow | undefined> {
+  /**
+   * The merchant's refund; another merchant's is as absent as a missing one. Without a
+   * merchant (an operator's read), any merchant's.
+   */
+  async find(
+    db: GatewayDatabase,
+    merchantId: string | undefined,
+    id: string,
+  ): Promise<RefundRow | undefined> {
     const [row] = await db
       .select()
       .from(refunds)
-      .where(and(eq(refunds.id, id), eq(refunds.merchantId, merchantId)));
+      .where(and(eq(refunds.id, id), merchantId ? eq(refunds.merchantId, merchantId) : undefined));
     return row;
   },
 
@@ -118,12 +125,12 @@ export const refundRepository = {
   /** A page of the merchant's refunds, newest first, after the given id. */
   page(
     db: GatewayDatabase,
-    merchantId: string,
+    merchantId: string | undefined,
     filter: RefundFilter,
     after: string | undefined,
     limit: number,
   ): Promise<RefundRow[]> {
-    const where: SQL[] = [eq(refunds.merchantId, merchantId)];
+    const where: SQL[] = merchantId ? [eq(refunds.merchantId, merchantId)] : [];
     if (filter.paymentId) where.push(eq(refunds.paymentId, filter.paymentId));
     if (filter.status) where.push(eq(refunds.status, filter.status));
     if (after) where.push(lt(refunds.id, after));

@@ -7,7 +7,7 @@ import {
 } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { requestFields, rpcErrors } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
-import { authenticatedMerchant } from "../merchant-authentication.js";
+import { readerScope } from "../merchant-authentication.js";
 import { paymentMessage } from "../payment-message.js";
 import type { GatewayContext } from "./gateway-context.js";
 
@@ -17,7 +17,7 @@ export async function getPayment(
   request: GetPaymentRequest,
   call: HandlerContext,
 ): Promise<GetPaymentResponse> {
-  const { merchantId } = authenticatedMerchant(call);
+  const merchantId = readerScope(call);
   const paymentId = requestFields.id("payment_id", request.paymentId, "pay");
   const payment = await paymentRepository.find(context.db, merchantId, paymentId);
   if (!payment) throw rpcErrors.notFound("payment", paymentId);

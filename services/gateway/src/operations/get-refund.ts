@@ -7,7 +7,7 @@ import {
 } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { requestFields, rpcErrors } from "@kassa/platform";
 import { refundRepository } from "../db/refund-repository.js";
-import { authenticatedMerchant } from "../merchant-authentication.js";
+import { readerScope } from "../merchant-authentication.js";
 import { refundMessage } from "../payment-message.js";
 import type { GatewayContext } from "./gateway-context.js";
 
@@ -17,7 +17,7 @@ export async function getRefund(
   request: GetRefundRequest,
   call: HandlerContext,
 ): Promise<GetRefundResponse> {
-  const { merchantId } = authenticatedMerchant(call);
+  const merchantId = readerScope(call);
   const refundId = requestFields.id("refund_id", request.refundId, "ref");
   const refund = await refundRepository.find(context.db, merchantId, refundId);
   if (!refund) throw rpcErrors.notFound("refund", refundId);

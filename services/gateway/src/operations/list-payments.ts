@@ -15,7 +15,7 @@ import {
 } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
-import { authenticatedMerchant } from "../merchant-authentication.js";
+import { readerScope } from "../merchant-authentication.js";
 import { paymentMessage, paymentStatuses } from "../payment-message.js";
 import type { GatewayContext } from "./gateway-context.js";
 
@@ -25,7 +25,7 @@ export async function listPayments(
   request: ListPaymentsRequest,
   call: HandlerContext,
 ): Promise<ListPaymentsResponse> {
-  const { merchantId } = authenticatedMerchant(call);
+  const merchantId = readerScope(call);
   const pageSize = pageSizeOf(request.pageSize);
   const filter = {
     status: statusOf(request.status),

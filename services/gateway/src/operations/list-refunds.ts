@@ -15,7 +15,7 @@ import {
 } from "@kassa/platform";
 import { refundRepository } from "../db/refund-repository.js";
 import type { RefundRow } from "../db/schema.js";
-import { authenticatedMerchant } from "../merchant-authentication.js";
+import { readerScope } from "../merchant-authentication.js";
 import { refundMessage, refundStatuses } from "../payment-message.js";
 import type { GatewayContext } from "./gateway-context.js";
 
@@ -25,7 +25,7 @@ export async function listRefunds(
   request: ListRefundsRequest,
   call: HandlerContext,
 ): Promise<ListRefundsResponse> {
-  const { merchantId } = authenticatedMerchant(call);
+  const merchantId = readerScope(call);
   const pageSize = pageSizeOf(request.pageSize);
   const filter = {
     paymentId:
