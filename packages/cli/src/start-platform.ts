@@ -4,6 +4,7 @@ import { createInterface } from "node:readline";
 import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { prettyFactory } from "pino-pretty";
+import { type DemoMerchant, demoPaymentCurl, ensureDemoMerchant } from "./demo-merchant.js";
 import { localTokens } from "./local-tokens.js";
 import { type PlatformService, platformServices } from "./platform-services.js";
 
@@ -97,9 +98,21 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
     );
   }
 
-  void waitUntilReady(services, () => stopping).then((ready) => {
-    if (ready) out.write(banner(services, env, dataDir, tokens.admin));
-  });
+  void waitUntilReady(services, () => stopping)
+    .then(async (ready) => {
+      if (!ready) return;
+      const url = (name: string) =>
+        `http://127.0.0.1:${services.find((s) => s.name === name)?.port}`;
+      const demo = await ensureDemoMerchant({
+        dataDir,
+        merchantUrl: url("merchant"),
+        adminToken: tokens.admin,
+      });
+      out.write(banner(services, env, dataDir, tokens.admin, demo));
+    })
+    .catch((error: unknown) =>
+      out.write(`kassa: could not prepare the demo merchant: ${String(error)}\n`),
+    );
 
   const results = await Promise.all(exits);
   process.off("SIGINT", onSignal);
@@ -175,6 +188,7 @@ function banner(
   env: NodeJS.ProcessEnv,
   dataDir: string,
   adminToken: string,
+  demo: DemoMerchant,
 ) {
   const storage = env.DATABASE_URL ? "Postgres (DATABASE_URL)" : `embedded PGlite under ${dataDir}`;
   const cache = env.REDIS_URL
@@ -192,8 +206,12 @@ function banner(
     `  admin token (KASSA_ADMIN_TOKEN): ${adminToken}`,
     `  kept in ${path.join(dataDir, "tokens.json")} with the internal token`,
     "",
-    `  curl -s http://127.0.0.1:${gateway}/health`,
-    `  buf curl --protocol grpc --http2-prior-knowledge http://127.0.0.1:${gateway}/grpc.health.v1.Health/Check`,
+    `  demo merchant ${demo.merchantId}, API key: ${demo.apiKey}`,
+    "  take a payment (paste it; pasting again returns the same payment: idempotency):",
+    "",
+    demoPaymentCurl(`http://127.0.0.1:${gateway}`, demo.apiKey, `demo-${Date.now()}`),
+    "",
+    "  then: npx kassa status · README.md walks through refunds and settlements",
     "",
     "Ctrl-C stops everything.",
     "",
