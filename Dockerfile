@@ -1,10 +1,14 @@
-# One image for all six Kassa services; docker-compose.yml picks the service by command.
+# syntax=docker/dockerfile:1
+# One image for all six Kassa services; the command picks the service:
 #   docker build -t kassa .
-#   docker run --rm -e ... kassa node services/order/dist/main.js
+#   docker run --rm -e KASSA_INTERNAL_TOKEN=... kassa node services/order/dist/main.js
+# docker-compose.yml and deploy/k8s run it this way.
 
 FROM node:22-slim AS build
 WORKDIR /app
-# Manifests first, so dependency layers are cached across source changes.
+ENV TURBO_TELEMETRY_DISABLED=1
+# Manifests first, so the dependency layer is cached across source changes. Every workspace's
+# package.json is needed for `npm ci` (deployment-manifests.test.ts checks none is missing).
 COPY package.json package-lock.json ./
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/platform/package.json packages/platform/
@@ -16,19 +20,26 @@ COPY services/order/package.json services/order/
 COPY services/channel/package.json services/channel/
 COPY services/risk/package.json services/risk/
 COPY services/accounting/package.json services/accounting/
-# The image's own Node runs everything, so the `node` devDependency's download is skipped;
-# gen/ is checked in, so buf is not needed either.
-RUN npm ci --ignore-scripts --no-audit --no-fund
+# The image's own Node runs everything, so the `node` devDependency's download is skipped
+# (no production dependency needs an install script); gen/ is checked in, so buf is not needed.
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
+# Build the services (and the packages they use), drop dev dependencies and the sources.
 RUN npx turbo run build --filter='./services/*' \
- && npm prune --omit=dev --ignore-scripts \
- && rm -rf gen proto bench packages/*/src services/*/src .turbo
+ && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
+ && rm -rf gen proto .turbo packages/*/src services/*/src
 
 FROM node:22-slim
 ENV NODE_ENV=production
 WORKDIR /app
-COPY --from=build --chown=node:node /app /app
-USER node
-# Each service listens on one port (8080-8085) for gRPC, Connect, gRPC-Web and probes.
+# Owned by root and read-only to the service: the process cannot rewrite its own code.
+COPY --from=build /app /app
+# The one writable place: embedded PGlite's files when DATABASE_URL is unset (`docker run`
+# without Postgres). Compose and Kubernetes always set DATABASE_URL.
+RUN mkdir -p /app/.data && chown 1000:1000 /app/.data
+# The image's `node` user, numerically, so Kubernetes' runAsNonRoot can verify it.
+USER 1000:1000
+# Each service listens on one port (8080-8085) for gRPC, Connect, gRPC-Web, probes and metrics.
 EXPOSE 8080 8081 8082 8083 8084 8085
 CMD ["node", "services/gateway/dist/main.js"]

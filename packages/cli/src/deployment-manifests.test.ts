@@ -1,0 +1,530 @@
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  type AnyServiceDefinition,
+  baseEnvSchema,
+  ConfigError,
+  type ConfigProblem,
+  dependencyEnvSchema,
+  type Env,
+  loadConfig,
+  loadServiceConfig,
+} from "@kassa/platform";
+import { describe, expect, it } from "vitest";
+import { parse, parseAllDocuments } from "yaml";
+import { platformServices, serviceDefinitions } from "./platform-services.js";
+
+// docker-compose.yml, the Dockerfile and deploy/k8s checked against the services' own
+// definitions (names, ports, proto names, dependencies, environment schemas), so a port, a new
+// dependency or a new required variable cannot drift out of the deployment files unnoticed.
+
+const rootDir = fileURLToPath(new URL("../../../", import.meta.url));
+const k8sDir = path.join(rootDir, "deploy/k8s");
+const readText = (file: string) => readFileSync(path.join(rootDir, file), "utf8");
+
+const byName = new Map(serviceDefinitions.map((definition) => [definition.name, definition]));
+const names = serviceDefinitions.map((definition) => definition.name);
+
+/** The entry point a service's image runs: `src/main.ts` compiled by its build. */
+const mainScript = (name: string) => `services/${name}/dist/main.js`;
+
+/**
+ * The variables a service refuses to start without, read from its schemas: whatever parsing
+ * an empty environment reports (the base and the service's own schema, then each
+ * dependency's), plus KASSA_ADMIN_TOKEN where the service has admin methods, as the runtime
+ * demands.
+ */
+function requiredVariables(definition: AnyServiceDefinition): string[] {
+  const missing = (result: { error?: { issues: ReadonlyArray<{ path: PropertyKey[] }> } }) =>
+    (result.error?.issues ?? []).map((issue) => String(issue.path[0]));
+  const required = [
+    ...missing(baseEnvSchema(definition.defaultPort).extend(definition.env).safeParse({})),
+    ...Object.keys(definition.dependencies).flatMap((dependency) =>
+      missing(dependencyEnvSchema(dependency).safeParse({})),
+    ),
+  ];
+  const { access } = definition;
+  if (access.kind === "internal" && (access.adminMethods ?? []).length > 0) {
+    required.push("KASSA_ADMIN_TOKEN");
+  }
+  return required;
+}
+
+/** What the service itself says about `env` at start: no problems, or each bad variable. */
+function configProblems(definition: AnyServiceDefinition, env: Env): readonly ConfigProblem[] {
+  try {
+    loadServiceConfig(definition, env);
+    return [];
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+}
+
+/** The port a service listens on with `env` (PORT, or its default). */
+const listenPort = (definition: AnyServiceDefinition, env: Env) =>
+  loadConfig(baseEnvSchema(definition.defaultPort).pick({ PORT: true }), env).PORT;
+
+/** How long a service may take to stop after SIGTERM with `env`, in milliseconds. */
+function drainMs(definition: AnyServiceDefinition, env: Env): number {
+  const { SHUTDOWN_DELAY_MS, SHUTDOWN_TIMEOUT_MS } = loadConfig(
+    baseEnvSchema(definition.defaultPort).pick({
+      SHUTDOWN_DELAY_MS: true,
+      SHUTDOWN_TIMEOUT_MS: true,
+    }),
+    env,
+  );
+  // Readiness 503 for the delay, in-flight calls for up to the timeout, then background work
+  // (outbox relay, reconciler) for up to the timeout again, before storage closes.
+  return SHUTDOWN_DELAY_MS + 2 * SHUTDOWN_TIMEOUT_MS;
+}
+
+/** Checks each `<DEP>_URL` in `env` names the dependency's host (a service name) and port. */
+function expectDependencyUrls(definition: AnyServiceDefinition, env: Env): void {
+  for (const dependency of Object.keys(definition.dependencies)) {
+    const variable = `${dependency.toUpperCase()}_URL`;
+    const url = new URL(env[variable] ?? "http://unset");
+    // `merchant`, or a cluster DNS name starting with it (`merchant.kassa.svc.cluster.local`).
+    expect(url.hostname.split(".")[0], `${definition.name} ${variable}`).toBe(dependency);
+    expect(Number(url.port), `${definition.name} ${variable}`).toBe(
+      byName.get(dependency)?.defaultPort,
+    );
+  }
+}
+
+describe("what the services require", () => {
+  // Guards the checks below against an empty list: every service needs the internal token and
+  // the URL of each service it calls.
+  it.each(names)("is read from %s's schemas", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    expect(requiredVariables(definition)).toEqual(
+      expect.arrayContaining([
+        "KASSA_INTERNAL_TOKEN",
+        ...Object.keys(definition.dependencies).map((d) => `${d.toUpperCase()}_URL`),
+      ]),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// docker-compose.yml
+
+interface ComposeService {
+  build?: string | { context?: string };
+  image?: string;
+  command?: string | string[];
+  environment?: Record<string, string | number | boolean | null> | string[];
+  ports?: Array<string | number | { target: number }>;
+  healthcheck?: { test?: string | string[] };
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  stop_grace_period?: string;
+  volumes?: unknown[];
+}
+
+const compose = parse(readText("docker-compose.yml"), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+
+/** Compose's `${VAR:-default}` / `${VAR-default}` / `${VAR}` / `$$`, with nothing exported. */
+const interpolate = (value: string) =>
+  value.replace(/\$\$|\$\{(\w+)(?::?-([^}]*))?\}|\$(\w+)/g, (match, _name, fallback) =>
+    match === "$$" ? "$" : (fallback ?? ""),
+  );
+
+function composeEnv(service: ComposeService): Record<string, string> {
+  const entries = Array.isArray(service.environment)
+    ? service.environment.map((line) => {
+        const at = line.indexOf("=");
+        return at < 0 ? [line, ""] : [line.slice(0, at), line.slice(at + 1)];
+      })
+    : Object.entries(service.environment ?? {}).map(([key, value]) => [key, String(value ?? "")]);
+  return Object.fromEntries(entries.map(([key = "", value = ""]) => [key, interpolate(value)]));
+}
+
+/** Seconds from a compose duration such as `30s`, `1m30s` or `500ms`. */
+function composeSeconds(duration: string): number {
+  const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001, us: 1e-6 };
+  let seconds = 0;
+  for (const [, amount, unit = "s"] of duration.matchAll(/(\d+(?:\.\d+)?)(ms|us|h|m|s)/g)) {
+    seconds += Number(amount) * (units[unit] ?? Number.NaN);
+  }
+  return seconds;
+}
+
+const composeService = (name: string): ComposeService => {
+  const service = compose.services[name];
+  if (!service) throw new Error(`docker-compose.yml has no service "${name}"`);
+  return service;
+};
+
+describe("docker-compose.yml", () => {
+  it("runs all six services, and Postgres and Redis", () => {
+    expect(Object.keys(compose.services)).toEqual(
+      expect.arrayContaining([...names, "postgres", "redis"]),
+    );
+  });
+
+  it.each(names)("runs %s's main.js from the image the Dockerfile builds", (name) => {
+    const service = composeService(name);
+    const context = typeof service.build === "string" ? service.build : service.build?.context;
+    expect(context).toBe(".");
+    expect(service.image).toBe(composeService("gateway").image);
+    const command = [service.command ?? []].flat().join(" ");
+    expect(command).toBe(`node ${mainScript(name)}`);
+  });
+
+  it.each(names)("listens, publishes and health-checks %s on its port", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    const service = composeService(name);
+    expect(listenPort(definition, composeEnv(service))).toBe(definition.defaultPort);
+    const containerPorts = (service.ports ?? []).map((port) =>
+      typeof port === "object"
+        ? port.target
+        : Number(String(port).split(":").at(-1)?.split("/")[0]),
+    );
+    expect(containerPorts).toContain(definition.defaultPort);
+    const test = [service.healthcheck?.test ?? []].flat().join(" ");
+    expect(test).toContain(`127.0.0.1:${definition.defaultPort}/health/ready`);
+  });
+
+  it.each(names)("sets every variable %s requires, with values it accepts", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    const env = composeEnv(composeService(name));
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(requiredVariables(definition)));
+    // Real Postgres and Redis, not the embedded development stand-ins.
+    expect(Object.keys(env)).toEqual(expect.arrayContaining(["DATABASE_URL", "REDIS_URL"]));
+    expect(configProblems(definition, env)).toEqual([]);
+  });
+
+  it.each(names)("points %s's <DEP>_URLs at each dependency's service and port", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    expectDependencyUrls(definition, composeEnv(composeService(name)));
+  });
+
+  it.each(names)("starts %s only once its dependencies and storage are healthy", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    const service = composeService(name);
+    const env = composeEnv(service);
+    const storage = [env.DATABASE_URL, env.REDIS_URL].map((url) => new URL(url ?? "").hostname);
+    for (const needed of [...Object.keys(definition.dependencies), ...storage]) {
+      expect(compose.services[needed]?.healthcheck?.test, `${needed} healthcheck`).toBeDefined();
+      const dependsOn = Array.isArray(service.depends_on) ? {} : (service.depends_on ?? {});
+      expect(dependsOn[needed]?.condition, `${name} depends_on ${needed}`).toBe("service_healthy");
+    }
+  });
+
+  it.each(names)("gives %s time to drain before Docker kills it", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    const service = composeService(name);
+    const grace = composeSeconds(service.stop_grace_period ?? "10s");
+    expect(grace * 1000).toBeGreaterThan(drainMs(definition, composeEnv(service)));
+  });
+
+  it("keeps Postgres and Redis data in volumes", () => {
+    expect(composeService("postgres").volumes?.length).toBeGreaterThan(0);
+    expect(composeService("redis").volumes?.length).toBeGreaterThan(0);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// deploy/k8s
+
+interface Probe {
+  grpc?: { port: number; service?: string };
+  httpGet?: { path: string; port: number | string };
+  exec?: { command: string[] };
+  tcpSocket?: { port: number | string };
+}
+
+interface Container {
+  name: string;
+  command?: string[];
+  args?: string[];
+  ports?: Array<{ name?: string; containerPort: number }>;
+  env?: Array<{
+    name: string;
+    value?: string;
+    valueFrom?: {
+      configMapKeyRef?: { name: string; key: string };
+      secretKeyRef?: { name: string; key: string };
+    };
+  }>;
+  envFrom?: Array<{
+    prefix?: string;
+    configMapRef?: { name: string };
+    secretRef?: { name: string };
+  }>;
+  startupProbe?: Probe;
+  readinessProbe?: Probe;
+  livenessProbe?: Probe;
+  resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
+  securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
+}
+
+interface Manifest {
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  data?: Record<string, string>;
+  stringData?: Record<string, string>;
+  spec?: {
+    replicas?: number;
+    selector?: { matchLabels?: Record<string, string> } & Record<string, string>;
+    minAvailable?: number | string;
+    maxUnavailable?: number | string;
+    ports?: Array<{ name?: string; port: number; targetPort?: number | string }>;
+    template?: {
+      metadata?: { labels?: Record<string, string> };
+      spec: {
+        containers: Container[];
+        terminationGracePeriodSeconds?: number;
+        securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+      };
+    };
+  };
+}
+
+const loadManifests = (file: string): Manifest[] =>
+  parseAllDocuments(readFileSync(path.join(k8sDir, file), "utf8")).flatMap((document) => {
+    if (document.errors.length > 0) throw new Error(`${file}: ${document.errors[0]?.message}`);
+    const value = document.toJS() as Manifest | null;
+    return value ? [value] : [];
+  });
+
+const kustomization = parse(readFileSync(path.join(k8sDir, "kustomization.yaml"), "utf8")) as {
+  namespace?: string;
+  resources?: string[];
+};
+const manifests = (kustomization.resources ?? []).flatMap(loadManifests);
+const exampleSecrets = loadManifests("secret.example.yaml").filter((m) => m.kind === "Secret");
+
+/** Tokens, and the storage URLs that carry passwords: only ever in the Secret. */
+const secretVariables = ["KASSA_INTERNAL_TOKEN", "KASSA_ADMIN_TOKEN", "DATABASE_URL", "REDIS_URL"];
+
+const find = (kind: string, name: string) =>
+  manifests.find((manifest) => manifest.kind === kind && manifest.metadata.name === name);
+
+function deploymentOf(name: string) {
+  const deployment = find("Deployment", name);
+  const container = deployment?.spec?.template?.spec.containers.find((c) => c.name === name);
+  if (!deployment?.spec?.template || !container) {
+    throw new Error(`deploy/k8s has no Deployment "${name}" with a container "${name}"`);
+  }
+  return { deployment, pod: deployment.spec.template, container };
+}
+
+/** Where a container's variable comes from, and its value (the example's, for a Secret). */
+interface EnvEntry {
+  from: "value" | "configMap" | "secret";
+  value: string;
+}
+
+/** A container's environment as Kubernetes builds it: envFrom first, then env overriding it. */
+function containerEnv(container: Container): Map<string, EnvEntry> {
+  const configMap = (name: string) => {
+    const found = find("ConfigMap", name);
+    expect(found, `ConfigMap ${name}`).toBeDefined();
+    return found?.data ?? {};
+  };
+  const secret = (name: string) => {
+    const found = exampleSecrets.find((s) => s.metadata.name === name);
+    expect(found, `Secret ${name} in secret.example.yaml`).toBeDefined();
+    return found?.stringData ?? {};
+  };
+  const env = new Map<string, EnvEntry>();
+  for (const source of container.envFrom ?? []) {
+    const [from, data] = source.configMapRef
+      ? (["configMap", configMap(source.configMapRef.name)] as const)
+      : (["secret", secret(source.secretRef?.name ?? "")] as const);
+    for (const [key, value] of Object.entries(data)) {
+      env.set(`${source.prefix ?? ""}${key}`, { from, value: String(value) });
+    }
+  }
+  for (const variable of container.env ?? []) {
+    const { configMapKeyRef, secretKeyRef } = variable.valueFrom ?? {};
+    let entry: EnvEntry = { from: "value", value: variable.value ?? "" };
+    if (configMapKeyRef) {
+      const value = configMap(configMapKeyRef.name)[configMapKeyRef.key];
+      expect(value, `${configMapKeyRef.name}.${configMapKeyRef.key}`).toBeDefined();
+      entry = { from: "configMap", value: String(value) };
+    } else if (secretKeyRef) {
+      const value = secret(secretKeyRef.name)[secretKeyRef.key];
+      expect(value, `${secretKeyRef.name}.${secretKeyRef.key}`).toBeDefined();
+      entry = { from: "secret", value: String(value) };
+    }
+    env.set(variable.name, entry);
+  }
+  return env;
+}
+
+const plainEnv = (env: Map<string, EnvEntry>): Env =>
+  Object.fromEntries([...env].map(([key, entry]) => [key, entry.value]));
+
+/** The container port a probe or Service targets, resolving a named port. */
+function resolvePort(container: Container, port: number | string | undefined): number | undefined {
+  if (typeof port === "number") return port;
+  return container.ports?.find((p) => p.name === port)?.containerPort;
+}
+
+function probePort(container: Container, probe: Probe | undefined): number | undefined {
+  return resolvePort(
+    container,
+    probe?.grpc?.port ?? probe?.httpGet?.port ?? probe?.tcpSocket?.port,
+  );
+}
+
+/** Whether a non-empty label selector picks pods with `labels`. */
+const selects = (selector: Record<string, string> = {}, labels: Record<string, string> = {}) =>
+  Object.keys(selector).length > 0 &&
+  Object.entries(selector).every(([key, value]) => labels[key] === value);
+
+describe("Kubernetes manifests (deploy/k8s)", () => {
+  it("lists every manifest in kustomization.yaml, in one namespace, but never the example Secret", () => {
+    const files = readdirSync(k8sDir).filter(
+      (file) => /\.ya?ml$/.test(file) && file !== "kustomization.yaml",
+    );
+    expect([...(kustomization.resources ?? [])].sort()).toEqual(
+      files.filter((file) => file !== "secret.example.yaml").sort(),
+    );
+    expect(kustomization.namespace).toBeTruthy();
+    expect(find("Namespace", kustomization.namespace ?? "")).toBeDefined();
+    expect(exampleSecrets.map((s) => s.metadata.namespace)).toEqual([kustomization.namespace]);
+  });
+
+  it("keeps tokens and storage URLs out of every ConfigMap, and in the example Secret", () => {
+    for (const configMap of manifests.filter((m) => m.kind === "ConfigMap")) {
+      for (const variable of secretVariables) {
+        expect(configMap.data ?? {}, `${configMap.metadata.name}`).not.toHaveProperty(variable);
+      }
+    }
+    expect(Object.keys(exampleSecrets[0]?.stringData ?? {}).sort()).toEqual(
+      [...secretVariables].sort(),
+    );
+  });
+
+  it.each(names)("runs %s's main.js in a Deployment, behind a Service on its port", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    const { pod, container } = deploymentOf(name);
+    expect([...(container.command ?? []), ...(container.args ?? [])]).toContain(mainScript(name));
+    expect(listenPort(definition, plainEnv(containerEnv(container)))).toBe(definition.defaultPort);
+    expect(container.ports?.map((p) => p.containerPort)).toContain(definition.defaultPort);
+
+    const service = find("Service", name);
+    expect(service, `Service ${name}`).toBeDefined();
+    expect(selects(service?.spec?.selector, pod.metadata?.labels), "selector").toBe(true);
+    const [port] = service?.spec?.ports ?? [];
+    expect(port?.port).toBe(definition.defaultPort);
+    expect(resolvePort(container, port?.targetPort ?? port?.port)).toBe(definition.defaultPort);
+  });
+
+  it.each(names)("probes %s natively over gRPC for readiness, with its full proto name", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    const { container } = deploymentOf(name);
+    expect(container.readinessProbe?.grpc).toEqual({
+      port: definition.defaultPort,
+      service: definition.service.typeName,
+    });
+    // Liveness must not follow readiness (a dependency down would restart every pod), and the
+    // startup probe covers migrations; both on the service's port.
+    expect(probePort(container, container.livenessProbe)).toBe(definition.defaultPort);
+    expect(probePort(container, container.startupProbe)).toBe(definition.defaultPort);
+  });
+
+  it.each(names)("gives %s every variable it requires, from the ConfigMap and Secret", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    const env = containerEnv(deploymentOf(name).container);
+    expect([...env.keys()]).toEqual(
+      expect.arrayContaining([...requiredVariables(definition), "DATABASE_URL", "REDIS_URL"]),
+    );
+    for (const variable of secretVariables) {
+      if (env.has(variable)) expect(env.get(variable)?.from, variable).toBe("secret");
+    }
+    // Every value not from the Secret is one the service accepts. (The example Secret's
+    // placeholders are deliberately invalid, so an unedited copy cannot start.)
+    const problems = configProblems(definition, plainEnv(env));
+    expect(problems.filter((p) => env.get(p.variable)?.from !== "secret")).toEqual([]);
+  });
+
+  it.each(names)("points %s's <DEP>_URLs at each dependency's Service and port", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    const env = plainEnv(containerEnv(deploymentOf(name).container));
+    expectDependencyUrls(definition, env);
+    for (const dependency of Object.keys(definition.dependencies)) {
+      const port = find("Service", dependency)?.spec?.ports?.[0]?.port;
+      expect(port, `Service ${dependency}`).toBe(byName.get(dependency)?.defaultPort);
+    }
+  });
+
+  it.each(names)("runs %s as non-root, read-only, with resources, and lets it drain", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    const { pod, container } = deploymentOf(name);
+    expect(pod.spec.securityContext?.runAsNonRoot).toBe(true);
+    expect(container.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      allowPrivilegeEscalation: false,
+    });
+    expect(container.resources?.requests).toMatchObject({
+      cpu: expect.any(String),
+      memory: expect.any(String),
+    });
+    expect(container.resources?.limits?.memory).toBeDefined();
+    const env = plainEnv(containerEnv(container));
+    expect(Number(env.SHUTDOWN_DELAY_MS), "SHUTDOWN_DELAY_MS lets endpoints drain").toBeGreaterThan(
+      0,
+    );
+    const grace = pod.spec.terminationGracePeriodSeconds ?? 30;
+    expect(grace * 1000).toBeGreaterThan(drainMs(definition, env));
+  });
+
+  it("keeps two gateways, guarded by a PodDisruptionBudget", () => {
+    const { deployment, pod } = deploymentOf("gateway");
+    expect(deployment.spec?.replicas).toBeGreaterThanOrEqual(2);
+    const budgets = manifests.filter(
+      (m) =>
+        m.kind === "PodDisruptionBudget" &&
+        selects(m.spec?.selector?.matchLabels, pod.metadata?.labels),
+    );
+    expect(budgets).toHaveLength(1);
+    expect(budgets[0]?.spec?.minAvailable ?? budgets[0]?.spec?.maxUnavailable).toBeDefined();
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Dockerfile
+
+describe("Dockerfile", () => {
+  const dockerfile = readText("Dockerfile");
+
+  it("copies every workspace's package.json before npm ci, so the install layer is complete", () => {
+    const workspaces = (JSON.parse(readText("package.json")) as { workspaces: string[] })
+      .workspaces;
+    const packages = workspaces.flatMap((pattern) => {
+      const parent = pattern.replace(/\/\*$/, "");
+      return readdirSync(path.join(rootDir, parent))
+        .map((dir) => `${parent}/${dir}`)
+        .filter((dir) => existsSync(path.join(rootDir, dir, "package.json")));
+    });
+    // Up to the instruction running `npm ci` (comments may mention it).
+    const install = dockerfile.search(/^[^#\n]*\bnpm ci\b/m);
+    expect(install, "a RUN npm ci").toBeGreaterThan(0);
+    const beforeInstall = dockerfile.slice(0, install);
+    for (const dir of packages) {
+      expect(beforeInstall, dir).toContain(`COPY ${dir}/package.json ${dir}/`);
+    }
+    // Every service's main.js is what compose and Kubernetes run, from its own package.
+    for (const service of platformServices) {
+      const manifest = JSON.parse(readText(`services/${service.name}/package.json`)) as {
+        name: string;
+      };
+      expect(manifest.name).toBe(service.packageName);
+      expect(existsSync(path.join(rootDir, `services/${service.name}/src/main.ts`))).toBe(true);
+    }
+  });
+
+  it("runs the services on node:22-slim as a non-root user", () => {
+    const finalStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM ") + 1);
+    expect(finalStage).toMatch(/^FROM node:22-slim\b/);
+    const user = finalStage.match(/^USER\s+(\S+)/m)?.[1] ?? "root";
+    expect(user.split(":")[0]).not.toMatch(/^(root|0)$/);
+  });
+});
