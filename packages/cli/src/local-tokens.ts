@@ -14,7 +14,7 @@ export interface LocalTokens {
  * `<dataDir>/tokens.json` (mode 600), so a restart keeps the admin token you already use.
  */
 export async function localTokens(dataDir: string, env: NodeJS.ProcessEnv): Promise<LocalTokens> {
-  const file = path.join(dataDir, "tokens.json");
+  const file = localTokensFile(dataDir);
   const saved = await readFile(file, "utf8")
     .then((text) => JSON.parse(text) as Partial<LocalTokens>)
     .catch(() => ({}) as Partial<LocalTokens>);
@@ -27,6 +27,11 @@ export async function localTokens(dataDir: string, env: NodeJS.ProcessEnv): Prom
     await writeFile(file, `${JSON.stringify(tokens, null, 2)}\n`, { mode: 0o600 });
   }
   return tokens;
+}
+
+/** Where a local platform's tokens are kept: `<dataDir>/tokens.json`. */
+export function localTokensFile(dataDir: string): string {
+  return path.join(dataDir, "tokens.json");
 }
 
 function generate(): string {

@@ -1,45 +1,84 @@
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Command, CommanderError } from "commander";
+import { CliError } from "./cli-error.js";
+import { registerBalanceCommand } from "./commands/balance-command.js";
+import { registerKeysCommand } from "./commands/keys-command.js";
+import { registerMerchantsCommand } from "./commands/merchants-command.js";
+import { registerPaymentsCommand } from "./commands/payments-command.js";
+import { registerSettlementsCommand } from "./commands/settlements-command.js";
+import { registerStatusCommand } from "./commands/status-command.js";
 import { migratePlatform } from "./migrate-platform.js";
+import type { OperatorContext } from "./operator-context.js";
 import { startPlatform } from "./start-platform.js";
 
-const usage = `Usage: kassa <command>
-
-Commands:
-  start [--watch]  Run all six services locally on ports 8080-8085 (Ctrl-C stops them).
-                   --watch restarts a service when its build output changes.
-  migrate          Apply every service's migrations (DATABASE_URL, or embedded .data/).
-`;
+// Exit codes: 0 done, 1 the operation failed (a service down, an RPC error, a failed
+// settlement, an unhealthy platform), 2 the command line was wrong.
 
 const rootDir = path.resolve(fileURLToPath(import.meta.url), "../../../..");
-const [command, ...args] = process.argv.slice(2);
-try {
-  await run();
-} catch (error) {
-  process.stderr.write(`kassa: ${error instanceof Error ? error.message : String(error)}\n`);
-  process.exitCode = 1;
+const context: OperatorContext = { env: process.env, rootDir, out: process.stdout };
+
+const program = new Command("kassa")
+  .description("Run Kassa locally, and operate a running platform.")
+  .addHelpText(
+    "after",
+    `
+Where the operator commands look:
+  services     http://127.0.0.1:8080-8085 (moved together by KASSA_PORT_BASE), or
+               KASSA_<SERVICE>_URL, e.g. KASSA_MERCHANT_URL=http://merchant:8081
+  admin token  KASSA_ADMIN_TOKEN, or the one \`kassa start\` keeps in .data/tokens.json
+               (KASSA_DATA_DIR/tokens.json when KASSA_DATA_DIR is set)`,
+  )
+  .exitOverride()
+  .showHelpAfterError("(kassa help <command> shows its usage)");
+
+program
+  .command("start")
+  .description("Run all six services locally on ports 8080-8085 (Ctrl-C stops them).")
+  .option("--watch", "restart a service when its build output changes")
+  .action(async (options: { watch?: boolean }) => {
+    process.exitCode = await startPlatform({
+      rootDir,
+      env: process.env,
+      out: process.stdout,
+      watch: options.watch === true,
+    });
+  });
+
+program
+  .command("migrate")
+  .description("Apply every service's migrations (DATABASE_URL, or embedded .data/).")
+  .action(async () => {
+    await migratePlatform(rootDir, process.env, process.stdout);
+  });
+
+registerStatusCommand(program, context);
+registerMerchantsCommand(program, context);
+registerKeysCommand(program, context);
+registerPaymentsCommand(program, context);
+registerSettlementsCommand(program, context);
+registerBalanceCommand(program, context);
+
+if (process.argv.length <= 2) {
+  process.stdout.write(program.helpInformation());
+} else {
+  try {
+    await program.parseAsync(process.argv);
+  } catch (error) {
+    process.exitCode = exitCodeOf(error);
+  }
 }
 
-async function run(): Promise<void> {
-  switch (command) {
-    case "start":
-      process.exitCode = await startPlatform({
-        rootDir,
-        env: process.env,
-        out: process.stdout,
-        watch: args.includes("--watch"),
-      });
-      break;
-    case "migrate":
-      await migratePlatform(rootDir, process.env, process.stdout);
-      break;
-    case undefined:
-    case "help":
-    case "--help":
-      process.stdout.write(usage);
-      break;
-    default:
-      process.stderr.write(`kassa: unknown command "${command}"\n\n${usage}`);
-      process.exitCode = 2;
+/** Prints a failure as one line (commander has already printed its own) and picks the code. */
+function exitCodeOf(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Help asked for is not a failure; anything else commander rejects is a usage mistake.
+    return error.code === "commander.helpDisplayed" || error.exitCode === 0 ? 0 : 2;
   }
+  if (error instanceof CliError) {
+    if (!error.quiet) process.stderr.write(`kassa: ${error.message}\n`);
+    return error.exitCode;
+  }
+  process.stderr.write(`kassa: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
 }

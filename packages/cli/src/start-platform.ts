@@ -128,7 +128,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
  * The six services on their ports: 8080–8085, or moved together by `KASSA_PORT_BASE` (the
  * gateway's port), so two platforms can run side by side.
  */
-function servicesOnPorts(base: string | undefined): PlatformService[] {
+export function servicesOnPorts(base: string | undefined): PlatformService[] {
   const gatewayPort = base === undefined || base === "" ? 8080 : Number(base);
   if (!Number.isInteger(gatewayPort) || gatewayPort < 1 || gatewayPort > 65530) {
     throw new Error("KASSA_PORT_BASE must be a TCP port (1-65530)");

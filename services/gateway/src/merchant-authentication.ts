@@ -49,7 +49,7 @@ export function readerScope(context: HandlerContext): string | undefined {
   return authenticatedMerchant(context).merchantId;
 }
 
-// Operators may read any payment or refund with the admin token (`kassa payment get …`).
+// Operators may read any payment or refund with the admin token (`kassa payment pay_…`).
 const operatorReads = new Set(["GetPayment", "ListPayments", "GetRefund", "ListRefunds"]);
 
 /** Options for {@link createMerchantAuthentication}. */

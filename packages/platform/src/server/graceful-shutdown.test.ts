@@ -69,7 +69,8 @@ describe("graceful shutdown on SIGTERM", () => {
   });
 
   it("reports NOT_SERVING and 503 before the listener closes, finishes the in-flight call, exits 0", async () => {
-    fixture = spawnFixture({ SHUTDOWN_DELAY_MS: "1000" });
+    // Long enough that a loaded machine still asks /health/ready before the listener closes.
+    fixture = spawnFixture({ SHUTDOWN_DELAY_MS: "3000" });
     const started = await fixture.logLine((line) => typeof line.port === "number");
     const url = `http://127.0.0.1:${started.port}`;
     const grpc = grpcJsHealth(`127.0.0.1:${started.port}`);

@@ -1,0 +1,162 @@
+import { connectionFailure } from "./connection-failure.js";
+import { parseMetricSamples } from "./prometheus-text.js";
+import type { ServiceEndpoint } from "./service-endpoints.js";
+
+/**
+ * How a service stands: what its `/health` said, or `down` (nothing answered) or `error` (it
+ * answered, but not with a Kassa health report).
+ */
+export type ServiceState = "healthy" | "degraded" | "unhealthy" | "down" | "error";
+
+/** One check of a service's `/health` report (field names as the JSON has them). */
+export interface HealthCheck {
+  readonly name: string;
+  readonly status: "healthy" | "degraded" | "unhealthy";
+  readonly critical: boolean;
+  readonly message: string;
+  readonly duration_ms: number;
+}
+
+/** A circuit breaker of a service, towards one dependency (`kassa_breaker_state`). */
+export interface BreakerStatus {
+  readonly dependency: string;
+  readonly state: "closed" | "half-open" | "open";
+}
+
+/** The gateway's outbox gauges. */
+export interface OutboxStatus {
+  /** Events waiting for delivery (`kassa_outbox_backlog`). */
+  readonly backlog: number;
+  /** Age of the oldest waiting event, seconds (`kassa_outbox_oldest_age_seconds`). */
+  readonly oldestAgeSeconds: number;
+  /** Events that used up their attempts (`kassa_outbox_exhausted`). */
+  readonly exhausted: number;
+}
+
+/** Everything `kassa status` learnt about one service. */
+export interface ServiceStatus {
+  readonly name: string;
+  readonly url: string;
+  /** The services it calls, each behind a breaker. */
+  readonly dependencies: readonly string[];
+  readonly state: ServiceState;
+  /** `serving`, `starting` or `draining`, from `/health`. */
+  readonly phase?: string;
+  /** Why the service is `down` or `error`, or why its metrics could not be read. */
+  readonly problem?: string;
+  readonly checks: readonly HealthCheck[];
+  /** Undefined when `/metrics` could not be read. */
+  readonly breakers?: readonly BreakerStatus[];
+  /** Only for a service exporting the outbox gauges (the gateway). */
+  readonly outbox?: OutboxStatus;
+}
+
+/** How long `kassa status` waits for one service; its health checks time out after 5 s. */
+const probeTimeoutMs = 8_000;
+
+const breakerStates = ["closed", "half-open", "open"] as const;
+const metricNames = new Set([
+  "kassa_breaker_state",
+  "kassa_outbox_backlog",
+  "kassa_outbox_oldest_age_seconds",
+  "kassa_outbox_exhausted",
+]);
+
+/** Asks every service for `/health` and `/metrics`, all at once. */
+export function collectPlatformStatus(
+  endpoints: readonly ServiceEndpoint[],
+): Promise<ServiceStatus[]> {
+  return Promise.all(endpoints.map(serviceStatus));
+}
+
+/** Whether the platform as a whole is fit to serve: every service healthy or degraded. */
+export function platformHealthy(statuses: readonly ServiceStatus[]): boolean {
+  return statuses.every((status) => status.state === "healthy" || status.state === "degraded");
+}
+
+async function serviceStatus(endpoint: ServiceEndpoint): Promise<ServiceStatus> {
+  const base = { name: endpoint.name, url: endpoint.url, dependencies: endpoint.dependencies };
+  const [health, metrics] = await Promise.allSettled([
+    get(`${endpoint.url}/health`),
+    get(`${endpoint.url}/metrics`),
+  ]);
+  if (health.status === "rejected") {
+    const unreachable = connectionFailure(health.reason);
+    const silent = isTimeout(health.reason);
+    return {
+      ...base,
+      state: unreachable || silent ? "down" : "error",
+      problem: unreachable ? `not reachable: ${unreachable}` : describe(health.reason),
+      checks: [],
+    };
+  }
+  const report = healthReport(health.value.body);
+  if (!report) {
+    return {
+      ...base,
+      state: "error",
+      problem: `GET /health answered ${health.value.status} without a Kassa health report`,
+      checks: [],
+    };
+  }
+  const status: ServiceStatus = { ...base, ...report };
+  if (metrics.status === "rejected" || metrics.value.status !== 200) {
+    const reason =
+      metrics.status === "rejected" ? describe(metrics.reason) : `HTTP ${metrics.value.status}`;
+    return { ...status, problem: `metrics not readable: ${reason}` };
+  }
+  const samples = parseMetricSamples(metrics.value.body, metricNames);
+  const gauge = (name: string) => samples.find((sample) => sample.name === name)?.value;
+  const breakers = samples
+    .filter((sample) => sample.name === "kassa_breaker_state")
+    .map((sample) => ({
+      dependency: sample.labels.dependency ?? "?",
+      state: breakerStates[sample.value] ?? "open",
+    }))
+    .sort((a, b) => a.dependency.localeCompare(b.dependency));
+  const backlog = gauge("kassa_outbox_backlog");
+  return {
+    ...status,
+    breakers,
+    ...(backlog !== undefined && {
+      outbox: {
+        backlog,
+        oldestAgeSeconds: gauge("kassa_outbox_oldest_age_seconds") ?? 0,
+        exhausted: gauge("kassa_outbox_exhausted") ?? 0,
+      },
+    }),
+  };
+}
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(probeTimeoutMs) });
+  return { status: response.status, body: await response.text() };
+}
+
+/** The parts of a `/health` body `kassa status` shows, or undefined if it is not one. */
+function healthReport(body: string): Pick<ServiceStatus, "state" | "phase" | "checks"> | undefined {
+  let parsed: { status?: unknown; phase?: unknown; checks?: unknown };
+  try {
+    parsed = JSON.parse(body) as typeof parsed;
+  } catch {
+    return undefined;
+  }
+  const { status, phase, checks } = parsed;
+  if (status !== "healthy" && status !== "degraded" && status !== "unhealthy") return undefined;
+  return {
+    state: status,
+    ...(typeof phase === "string" && { phase }),
+    checks: Array.isArray(checks) ? (checks as HealthCheck[]) : [],
+  };
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === "TimeoutError";
+}
+
+function describe(error: unknown): string {
+  if (isTimeout(error)) {
+    return `no answer within ${probeTimeoutMs / 1000} s`;
+  }
+  return connectionFailure(error) ?? (error instanceof Error ? error.message : String(error));
+}
