@@ -15,7 +15,7 @@ import {
   testTokens,
   uniqueRedisPrefix,
 } from "@kassa/platform/testing";
-import { ms, summarise } from "./stats.mjs";
+import { drive, ms } from "./stats.mjs";
 
 const calls = Number(process.env.BENCH_CALLS ?? 20_000);
 const warmUp = Number(process.env.BENCH_WARM_UP ?? 2_000);
@@ -42,29 +42,17 @@ const client = testClient(AccountingService, service.url, testTokens.internal);
 const oneMerchant = [createId("mer")];
 const spread = Array.from({ length: 1_000 }, () => createId("mer"));
 
-async function run(total, merchants) {
-  const latencies = new Array(total);
+function run(total, merchants) {
   const occurredAt = timestampFromDate(new Date());
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t0 = performance.now();
-        await client.recordPayment({
-          paymentId: createId("pay"),
-          merchantId: merchants[i % merchants.length],
-          amount: 1999n,
-          currency: "USD",
-          occurredAt,
-        });
-        latencies[i] = performance.now() - t0;
-      }
+  return drive({ total, concurrency }, (i) =>
+    client.recordPayment({
+      paymentId: createId("pay"),
+      merchantId: merchants[i % merchants.length],
+      amount: 1999n,
+      currency: "USD",
+      occurredAt,
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  return { rps: total / seconds, ...summarise(latencies) };
 }
 
 const median = (list, key) => {

@@ -13,7 +13,7 @@ import {
   testTokens,
   uniqueRedisPrefix,
 } from "@kassa/platform/testing";
-import { ms, summarise } from "./stats.mjs";
+import { drive, ms } from "./stats.mjs";
 
 const calls = Number(process.env.BENCH_CALLS ?? 10_000);
 const warmUp = Number(process.env.BENCH_WARM_UP ?? 1_000);
@@ -30,31 +30,20 @@ const service = await startService(channelService, {
 const client = testClient(ChannelService, service.url, testTokens.internal);
 
 async function run(total) {
-  const latencies = new Array(total);
-  let next = 0;
   let notCharged = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const t0 = performance.now();
-        const { charge } = await client.charge({
-          idempotencyKey: createId("pay"),
-          channel: "sandbox",
-          merchantId: createId("mer"),
-          amount: 1999n,
-          currency: "USD",
-          paymentMethod: "tok_visa",
-          description: "bench",
-        });
-        latencies[i] = performance.now() - t0;
-        if (charge?.status !== ChargeStatus.SUCCEEDED) notCharged += 1;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  return { rps: total / seconds, notCharged, ...summarise(latencies) };
+  const result = await drive({ total, concurrency }, async () => {
+    const { charge } = await client.charge({
+      idempotencyKey: createId("pay"),
+      channel: "sandbox",
+      merchantId: createId("mer"),
+      amount: 1999n,
+      currency: "USD",
+      paymentMethod: "tok_visa",
+      description: "bench",
+    });
+    if (charge?.status !== ChargeStatus.SUCCEEDED) notCharged += 1;
+  });
+  return { ...result, notCharged };
 }
 
 try {

@@ -12,7 +12,7 @@ import {
   testTokens,
   uniqueRedisPrefix,
 } from "@kassa/platform/testing";
-import { ms, summarise } from "./stats.mjs";
+import { drive, ms } from "./stats.mjs";
 
 const calls = Number(process.env.BENCH_CALLS ?? 20_000);
 const warmUpCalls = Number(process.env.BENCH_WARM_UP ?? 2_000);
@@ -38,22 +38,10 @@ for (let m = 0; m < 10; m++) {
 }
 const client = testClient(MerchantService, service.url, testTokens.internal);
 
-async function run(count) {
-  const latencies = new Array(count);
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) {
-        const i = next++;
-        const t0 = performance.now();
-        await client.authenticateApiKey({ secret: secrets[i % secrets.length] });
-        latencies[i] = performance.now() - t0;
-      }
-    }),
+function run(total) {
+  return drive({ total, concurrency }, (i) =>
+    client.authenticateApiKey({ secret: secrets[i % secrets.length] }),
   );
-  const seconds = (performance.now() - started) / 1000;
-  return { rps: count / seconds, ...summarise(latencies) };
 }
 
 try {

@@ -6,7 +6,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { OrderService } from "@kassa/contracts/kassa/order/v1/order_pb";
 import { createDependencyBreaker, createLogger, createResilientClient } from "@kassa/platform";
 import { startTestServer } from "@kassa/platform/testing";
-import { ms, summarise } from "./stats.mjs";
+import { drive, ms } from "./stats.mjs";
 
 const calls = Number(process.env.BENCH_CALLS ?? 20_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -24,22 +24,8 @@ const breaker = createDependencyBreaker("order", {
 // on failures, which this benchmark has none of.
 const wrapped = createResilientClient(OrderService, transport, { breaker, retry: false });
 
-async function run(client) {
-  const latencies = new Array(calls);
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < calls) {
-        const i = next++;
-        const t0 = performance.now();
-        await client.getOrder({ orderId: "ord_bench" });
-        latencies[i] = performance.now() - t0;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  return { rps: calls / seconds, ...summarise(latencies) };
+function run(client) {
+  return drive({ total: calls, concurrency }, () => client.getOrder({ orderId: "ord_bench" }));
 }
 
 await run(bare); // warm up both paths and the HTTP/2 session

@@ -13,7 +13,7 @@ import {
   uniqueRedisPrefix,
 } from "@kassa/platform/testing";
 import { riskService } from "@kassa/risk";
-import { ms, summarise } from "./stats.mjs";
+import { drive, ms } from "./stats.mjs";
 
 const calls = Number(process.env.BENCH_CALLS ?? 10_000);
 const warmUp = Number(process.env.BENCH_WARM_UP ?? 1_000);
@@ -48,24 +48,12 @@ function freshRequest() {
 }
 
 async function run(total) {
-  const latencies = new Array(total);
-  let next = 0;
   let flagged = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        const request = freshRequest();
-        const t0 = performance.now();
-        const answer = await client.assess(request);
-        latencies[i] = performance.now() - t0;
-        if (answer.reasons.length > 0) flagged += 1;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  return { rps: total / seconds, flagged, ...summarise(latencies) };
+  const result = await drive({ total, concurrency }, async () => {
+    const answer = await client.assess(freshRequest());
+    if (answer.reasons.length > 0) flagged += 1;
+  });
+  return { ...result, flagged };
 }
 
 try {

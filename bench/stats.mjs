@@ -16,3 +16,25 @@ export function summarise(durationsMs) {
 
 /** Formats milliseconds with three decimals. */
 export const ms = (value) => `${value.toFixed(3)} ms`;
+
+/**
+ * Makes `total` calls, `concurrency` at a time (call(i) for i = 0…total-1), timing each; resolves
+ * with calls per second and the latency summary.
+ */
+export async function drive({ total, concurrency }, call) {
+  const latencies = new Array(total);
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = performance.now();
+        await call(i);
+        latencies[i] = performance.now() - t0;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return { rps: total / seconds, ...summarise(latencies) };
+}

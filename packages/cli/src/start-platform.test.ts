@@ -12,6 +12,7 @@ import {
   Health,
   HealthCheckResponse_ServingStatus,
 } from "@kassa/contracts/grpc/health/v1/health_pb";
+import { eventually } from "@kassa/platform/testing";
 import { afterAll, describe, expect, it } from "vitest";
 import { platformServices } from "./platform-services.js";
 
@@ -122,13 +123,13 @@ describe("kassa start", () => {
     expect(refund.refund).toMatchObject({ status: "REFUND_STATUS_SUCCEEDED" });
     const accounting = "http://127.0.0.1:8085/kassa.accounting.v1.AccountingService";
     const merchantId = payment?.merchantId;
-    await eventuallyTrue(async () => {
+    await eventually(async () => {
       const balance = await postJson(
         `${accounting}/GetBalance`,
         { merchantId, currency: "USD" },
         adminToken,
       );
-      return balance.balance?.balance === "1500";
+      expect(balance.balance?.balance).toBe("1500");
     });
     const created = await postJson(
       `${accounting}/CreateSettlement`,
@@ -175,15 +176,3 @@ describe("kassa start", () => {
     expect(code).toBe(0);
   });
 });
-
-/** Polls `condition` until it holds, failing after `timeoutMs`. */
-async function eventuallyTrue(
-  condition: () => Promise<boolean>,
-  timeoutMs = 15_000,
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) throw new Error("condition never held");
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

@@ -38,7 +38,13 @@ export {
 export { apiKeyCacheKey, apiKeyDigest } from "./domain/api-key-digest.js";
 export { currencyExponent, isCurrency } from "./domain/currency.js";
 export { createId, isId } from "./domain/ids.js";
-export { decodePageToken, encodePageToken, pageSizeOf, pageSizes } from "./domain/page-token.js";
+export {
+  decodePageToken,
+  encodePageToken,
+  pageOf,
+  pageSizeOf,
+  pageSizes,
+} from "./domain/page-token.js";
 export { maxAmount, requestFields } from "./domain/request-fields.js";
 export { rpcErrors } from "./domain/rpc-errors.js";
 export type {

@@ -1,13 +1,13 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { access, mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { type Env, startService } from "@kassa/platform";
 import {
   createTestDatabase,
+  freePort,
   testServiceEnv,
   testTokens,
   uniqueRedisPrefix,
@@ -150,30 +150,9 @@ export async function runKassa(
   }
 }
 
-/** Retries `assertion` until it stops throwing, or throws its last error after `timeoutMs`. */
-export async function eventually<T>(
-  assertion: () => Promise<T> | T,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await assertion();
-    } catch (error) {
-      if (performance.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
+/** A loopback URL on which nothing listens (a port bound, then released). */
+export async function closedPortUrl(): Promise<string> {
+  return `http://127.0.0.1:${await freePort()}`;
 }
 
-/** A loopback URL on which nothing listens (a port bound, then released). */
-export function closedPortUrl(): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(`http://127.0.0.1:${port}`));
-    });
-  });
-}
+export { eventually } from "@kassa/platform/testing";

@@ -43,6 +43,24 @@ export function decodePageToken(token: string, query: unknown): string | undefin
   throw rpcErrors.invalidArgument("page_token", "is malformed or belongs to another query");
 }
 
+/**
+ * One page of a List RPC from rows fetched with `limit: pageSize + 1` (newest first): the
+ * page itself, and the token of the next one (empty on the last page). The extra row only
+ * says whether there is more.
+ */
+export function pageOf<Row extends { id: string }>(
+  rows: readonly Row[],
+  pageSize: number,
+  query: unknown,
+): { page: Row[]; nextPageToken: string } {
+  const page = rows.slice(0, pageSize);
+  const last = page.at(-1);
+  return {
+    page,
+    nextPageToken: rows.length > pageSize && last ? encodePageToken(last.id, query) : "",
+  };
+}
+
 function fingerprint(query: unknown): string {
   return createHash("sha256")
     .update(

@@ -5,6 +5,7 @@
  * to point them elsewhere.
  */
 import { randomBytes } from "node:crypto";
+import net from "node:net";
 import type { DescService } from "@bufbuild/protobuf";
 import { type Client, ConnectError, type ConnectRouter, createClient } from "@connectrpc/connect";
 import { connectNodeAdapter, createConnectTransport } from "@connectrpc/connect-node";
@@ -208,4 +209,36 @@ export async function startTestService<
       await database.drop();
     },
   };
+}
+
+/**
+ * Retries `assertion` until it stops throwing, and throws its last error after `timeoutMs`:
+ * for waiting on something the system does by itself (an outbox delivery, a reconciliation),
+ * checking the real state rather than sleeping.
+ */
+export async function eventually<T>(
+  assertion: () => Promise<T> | T,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await assertion();
+    } catch (error) {
+      if (performance.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  }
+}
+
+/** A loopback TCP port nothing listens on right now (bound, then released). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -4,7 +4,7 @@ import {
   type ListEntriesResponse,
   ListEntriesResponseSchema,
 } from "@kassa/contracts/kassa/accounting/v1/accounting_pb";
-import { decodePageToken, encodePageToken, pageSizeOf, requestFields } from "@kassa/platform";
+import { decodePageToken, pageOf, pageSizeOf, requestFields } from "@kassa/platform";
 import { ledgerRepository } from "../db/ledger-repository.js";
 import { journalEntryMessage } from "../journal-entry-message.js";
 import type { AccountingContext } from "./accounting-context.js";
@@ -35,11 +35,10 @@ export async function listEntries(
     before,
     limit: pageSize + 1,
   });
-  const page = rows.slice(0, pageSize);
-  const last = page.at(-1);
+  const { page, nextPageToken } = pageOf(rows, pageSize, query);
   const records = await ledgerRepository.records(context.db, page);
   return create(ListEntriesResponseSchema, {
     entries: records.map(journalEntryMessage),
-    nextPageToken: rows.length > pageSize && last ? encodePageToken(last.id, query) : "",
+    nextPageToken,
   });
 }

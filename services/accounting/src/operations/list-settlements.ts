@@ -4,7 +4,7 @@ import {
   type ListSettlementsResponse,
   ListSettlementsResponseSchema,
 } from "@kassa/contracts/kassa/accounting/v1/accounting_pb";
-import { decodePageToken, encodePageToken, pageSizeOf, requestFields } from "@kassa/platform";
+import { decodePageToken, pageOf, pageSizeOf, requestFields } from "@kassa/platform";
 import { settlementRepository } from "../db/settlement-repository.js";
 import { settlementMessage } from "../settlement-message.js";
 import type { AccountingContext } from "./accounting-context.js";
@@ -41,10 +41,9 @@ export async function listSettlements(
     before,
     limit: pageSize + 1,
   });
-  const page = rows.slice(0, pageSize);
-  const last = page.at(-1);
+  const { page, nextPageToken } = pageOf(rows, pageSize, query);
   return create(ListSettlementsResponseSchema, {
     settlements: page.map(settlementMessage),
-    nextPageToken: rows.length > pageSize && last ? encodePageToken(last.id, query) : "",
+    nextPageToken,
   });
 }

@@ -6,13 +6,7 @@ import {
   ListPaymentsResponseSchema,
   PaymentStatus,
 } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
-import {
-  decodePageToken,
-  encodePageToken,
-  pageSizeOf,
-  requestFields,
-  rpcErrors,
-} from "@kassa/platform";
+import { decodePageToken, pageOf, pageSizeOf, requestFields, rpcErrors } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
 import { readerScope } from "../merchant-authentication.js";
@@ -37,11 +31,10 @@ export async function listPayments(
   };
   const after = decodePageToken(request.pageToken, filter);
   const rows = await paymentRepository.page(context.db, merchantId, filter, after, pageSize + 1);
-  const page = rows.slice(0, pageSize);
-  const last = page.at(-1);
+  const { page, nextPageToken } = pageOf(rows, pageSize, filter);
   return create(ListPaymentsResponseSchema, {
     payments: page.map(paymentMessage),
-    nextPageToken: rows.length > pageSize && last ? encodePageToken(last.id, filter) : "",
+    nextPageToken,
   });
 }
 

@@ -6,13 +6,7 @@ import {
   ListRefundsResponseSchema,
   RefundStatus,
 } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
-import {
-  decodePageToken,
-  encodePageToken,
-  pageSizeOf,
-  requestFields,
-  rpcErrors,
-} from "@kassa/platform";
+import { decodePageToken, pageOf, pageSizeOf, requestFields, rpcErrors } from "@kassa/platform";
 import { refundRepository } from "../db/refund-repository.js";
 import type { RefundRow } from "../db/schema.js";
 import { readerScope } from "../merchant-authentication.js";
@@ -36,11 +30,10 @@ export async function listRefunds(
   };
   const after = decodePageToken(request.pageToken, filter);
   const rows = await refundRepository.page(context.db, merchantId, filter, after, pageSize + 1);
-  const page = rows.slice(0, pageSize);
-  const last = page.at(-1);
+  const { page, nextPageToken } = pageOf(rows, pageSize, filter);
   return create(ListRefundsResponseSchema, {
     refunds: page.map(refundMessage),
-    nextPageToken: rows.length > pageSize && last ? encodePageToken(last.id, filter) : "",
+    nextPageToken,
   });
 }
 

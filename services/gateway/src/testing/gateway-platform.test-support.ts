@@ -1,4 +1,3 @@
-import net from "node:net";
 import type { Client } from "@connectrpc/connect";
 import { accountingService } from "@kassa/accounting";
 import { channelService } from "@kassa/channel";
@@ -10,6 +9,7 @@ import { type AnyServiceDefinition, type Env, startService } from "@kassa/platfo
 import {
   captureLogs,
   createTestDatabase,
+  freePort,
   type LogCapture,
   type TestDatabase,
   testClient,
@@ -170,29 +170,4 @@ export async function startGatewayPlatform(
   };
 }
 
-/** Retries `assertion` until it stops throwing, or throws its last error after `timeoutMs`. */
-export async function eventually<T>(
-  assertion: () => Promise<T> | T,
-  timeoutMs = 15_000,
-): Promise<T> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await assertion();
-    } catch (error) {
-      if (performance.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { eventually } from "@kassa/platform/testing";

@@ -4,13 +4,7 @@ import {
   type ListApiKeysResponse,
   ListApiKeysResponseSchema,
 } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
-import {
-  decodePageToken,
-  encodePageToken,
-  pageSizeOf,
-  requestFields,
-  rpcErrors,
-} from "@kassa/platform";
+import { decodePageToken, pageOf, pageSizeOf, requestFields, rpcErrors } from "@kassa/platform";
 import { apiKeyMessage } from "../api-key-message.js";
 import { apiKeyRepository } from "../db/api-key-repository.js";
 import { merchantRepository } from "../db/merchant-repository.js";
@@ -34,10 +28,9 @@ export async function listApiKeys(
   }
   // One extra row says whether another page follows.
   const rows = await apiKeyRepository.page(context.db, { ...query, before, limit: pageSize + 1 });
-  const page = rows.slice(0, pageSize);
-  const last = page.at(-1);
+  const { page, nextPageToken } = pageOf(rows, pageSize, query);
   return create(ListApiKeysResponseSchema, {
     apiKeys: page.map(apiKeyMessage),
-    nextPageToken: rows.length > pageSize && last ? encodePageToken(last.id, query) : "",
+    nextPageToken,
   });
 }

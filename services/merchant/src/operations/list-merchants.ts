@@ -4,7 +4,7 @@ import {
   type ListMerchantsResponse,
   ListMerchantsResponseSchema,
 } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
-import { decodePageToken, encodePageToken, pageSizeOf } from "@kassa/platform";
+import { decodePageToken, pageOf, pageSizeOf } from "@kassa/platform";
 import { merchantRepository } from "../db/merchant-repository.js";
 import { merchantMessage } from "../merchant-message.js";
 import type { MerchantContext } from "./merchant-context.js";
@@ -25,11 +25,10 @@ export async function listMerchants(
 
   // One extra row says whether another page follows.
   const rows = await merchantRepository.page(context.db, { status, before, limit: pageSize + 1 });
-  const page = rows.slice(0, pageSize);
-  const last = page.at(-1);
+  const { page, nextPageToken } = pageOf(rows, pageSize, query);
   const records = await merchantRepository.withFeeRules(context.db, page);
   return create(ListMerchantsResponseSchema, {
     merchants: records.map(merchantMessage),
-    nextPageToken: rows.length > pageSize && last ? encodePageToken(last.id, query) : "",
+    nextPageToken,
   });
 }

@@ -1,24 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createServer } from "node:net";
 import { RiskDecision, RiskService } from "@kassa/contracts/kassa/risk/v1/risk_pb";
 import { createId } from "@kassa/platform";
-import { startTestService, testTokens } from "@kassa/platform/testing";
+import { freePort, startTestService, testTokens } from "@kassa/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { decisionRepository } from "../db/decision-repository.js";
 import { riskService } from "../server.js";
-
-/** A port nobody listens on right now, for the private Redis. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  probe.listen(0, "127.0.0.1");
-  await once(probe, "listening");
-  const address = probe.address();
-  probe.close();
-  await once(probe, "close");
-  if (address === null || typeof address === "string") throw new Error("no port");
-  return address.port;
-}
 
 /** A redis-server of this test's own, so stopping it disturbs no other test. */
 async function startPrivateRedis(port: number): Promise<ChildProcess> {

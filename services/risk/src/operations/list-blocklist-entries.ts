@@ -4,7 +4,7 @@ import {
   type ListBlocklistEntriesResponse,
   ListBlocklistEntriesResponseSchema,
 } from "@kassa/contracts/kassa/risk/v1/risk_pb";
-import { decodePageToken, encodePageToken, pageSizeOf } from "@kassa/platform";
+import { decodePageToken, pageOf, pageSizeOf } from "@kassa/platform";
 import { blocklistEntryMessage } from "../blocklist-entry-message.js";
 import { blocklistFields } from "../blocklist-fields.js";
 import { blocklistRepository } from "../db/blocklist-repository.js";
@@ -33,10 +33,9 @@ export async function listBlocklistEntries(
     limit: pageSize + 1,
     at,
   });
-  const page = rows.slice(0, pageSize);
-  const last = page.at(-1);
+  const { page, nextPageToken } = pageOf(rows, pageSize, filters);
   return create(ListBlocklistEntriesResponseSchema, {
     entries: page.map((row) => blocklistEntryMessage(row, at)),
-    nextPageToken: rows.length > pageSize && last ? encodePageToken(last.id, filters) : "",
+    nextPageToken,
   });
 }
