@@ -7,14 +7,8 @@
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { accountingService } from "@kassa/accounting";
 import { AccountingService } from "@kassa/contracts/kassa/accounting/v1/accounting_pb";
-import { createId, startService } from "@kassa/platform";
-import {
-  createTestDatabase,
-  testClient,
-  testServiceEnv,
-  testTokens,
-  uniqueRedisPrefix,
-} from "@kassa/platform/testing";
+import { createId } from "@kassa/platform";
+import { startTestService, testTokens } from "@kassa/platform/testing";
 import { drive, ms } from "./stats.mjs";
 
 const calls = Number(process.env.BENCH_CALLS ?? 20_000);
@@ -23,21 +17,19 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 // The two workloads alternate, so drift (autovacuum, caches warming) hits both alike.
 const rounds = 3;
 
-const database = await createTestDatabase("bench_accounting");
-const service = await startService(accountingService, {
-  env: testServiceEnv({
-    databaseUrl: database.url,
-    redisPrefix: uniqueRedisPrefix("bench"),
-    extra: {
-      // A pool as wide as the callers, so the figure is the ledger's, not a queue for connections.
-      DATABASE_POOL_SIZE: String(concurrency),
-      // RecordPayment never calls MerchantService (only CreateSettlement does); the address is
-      // required configuration, and nothing listens there.
-      MERCHANT_URL: "http://127.0.0.1:9",
-    },
-  }),
+// Its own database and Redis prefix, dropped at the end; logs off, so the figure is the service's.
+const service = await startTestService(accountingService, {
+  label: "bench_accounting",
+  env: {
+    LOG_LEVEL: "silent",
+    // A pool as wide as the callers, so the figure is the ledger's, not a queue for connections.
+    DATABASE_POOL_SIZE: String(concurrency),
+    // RecordPayment never calls MerchantService (only CreateSettlement does); the address is
+    // required configuration, and nothing listens there.
+    MERCHANT_URL: "http://127.0.0.1:9",
+  },
 });
-const client = testClient(AccountingService, service.url, testTokens.internal);
+const client = service.client(AccountingService, testTokens.internal);
 
 const oneMerchant = [createId("mer")];
 const spread = Array.from({ length: 1_000 }, () => createId("mer"));
@@ -89,6 +81,5 @@ try {
   );
 } finally {
   await service.stop();
-  await database.drop();
 }
 process.exit(0);

@@ -5,29 +5,20 @@
 //   npm run build && node bench/channel-charge.mjs
 import { channelService } from "@kassa/channel";
 import { ChannelService, ChargeStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
-import { createId, startService } from "@kassa/platform";
-import {
-  createTestDatabase,
-  testClient,
-  testServiceEnv,
-  testTokens,
-  uniqueRedisPrefix,
-} from "@kassa/platform/testing";
+import { createId } from "@kassa/platform";
+import { startTestService, testTokens } from "@kassa/platform/testing";
 import { drive, ms } from "./stats.mjs";
 
 const calls = Number(process.env.BENCH_CALLS ?? 10_000);
 const warmUp = Number(process.env.BENCH_WARM_UP ?? 1_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 
-const database = await createTestDatabase("bench_channel");
-const service = await startService(channelService, {
-  env: testServiceEnv({
-    databaseUrl: database.url,
-    redisPrefix: uniqueRedisPrefix("bench"),
-    extra: { DATABASE_POOL_SIZE: String(concurrency) },
-  }),
+// Its own database and Redis prefix, dropped at the end; logs off, so the figure is the service's.
+const service = await startTestService(channelService, {
+  label: "bench_channel",
+  env: { LOG_LEVEL: "silent", DATABASE_POOL_SIZE: String(concurrency) },
 });
-const client = testClient(ChannelService, service.url, testTokens.internal);
+const client = service.client(ChannelService, testTokens.internal);
 
 async function run(total) {
   let notCharged = 0;
@@ -55,6 +46,5 @@ try {
   );
 } finally {
   await service.stop();
-  await database.drop();
 }
 process.exit(0);

@@ -4,31 +4,21 @@
 //   npx tsc -p services/merchant/tsconfig.build.json && node bench/merchant-authenticate.mjs
 import { MerchantService } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
 import { merchantService } from "@kassa/merchant";
-import { startService } from "@kassa/platform";
-import {
-  createTestDatabase,
-  testClient,
-  testServiceEnv,
-  testTokens,
-  uniqueRedisPrefix,
-} from "@kassa/platform/testing";
+import { startTestService, testTokens } from "@kassa/platform/testing";
 import { drive, ms } from "./stats.mjs";
 
 const calls = Number(process.env.BENCH_CALLS ?? 20_000);
 const warmUpCalls = Number(process.env.BENCH_WARM_UP ?? 2_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 
-const database = await createTestDatabase("bench_merchant");
-const service = await startService(merchantService, {
-  env: testServiceEnv({
-    databaseUrl: database.url,
-    redisPrefix: uniqueRedisPrefix("bench"),
-    // A pool as wide as the callers, so the figure is the service's, not a queue for connections.
-    extra: { DATABASE_POOL_SIZE: String(concurrency) },
-  }),
+// Its own database and Redis prefix, dropped at the end; logs off, so the figure is the service's.
+// A pool as wide as the callers, so the figure is the service's, not a queue for connections.
+const service = await startTestService(merchantService, {
+  label: "bench_merchant",
+  env: { LOG_LEVEL: "silent", DATABASE_POOL_SIZE: String(concurrency) },
 });
 
-const admin = testClient(MerchantService, service.url, testTokens.admin);
+const admin = service.client(MerchantService, testTokens.admin);
 const secrets = [];
 for (let m = 0; m < 10; m++) {
   const { merchant } = await admin.createMerchant({ name: `Bench merchant ${m}` });
@@ -36,7 +26,7 @@ for (let m = 0; m < 10; m++) {
     secrets.push((await admin.createApiKey({ merchantId: merchant.id })).secret);
   }
 }
-const client = testClient(MerchantService, service.url, testTokens.internal);
+const client = service.client(MerchantService, testTokens.internal);
 
 function run(total) {
   return drive({ total, concurrency }, (i) =>
@@ -53,6 +43,5 @@ try {
   console.log(`  ${result.rps.toFixed(0)} calls/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}`);
 } finally {
   await service.stop();
-  await database.drop();
 }
 process.exit(0);

@@ -4,14 +4,8 @@
 // stores a decision.
 //   npm run bench -- risk-assess   (or: npm run build && node bench/risk-assess.mjs)
 import { RiskService } from "@kassa/contracts/kassa/risk/v1/risk_pb";
-import { createId, startService } from "@kassa/platform";
-import {
-  createTestDatabase,
-  testClient,
-  testServiceEnv,
-  testTokens,
-  uniqueRedisPrefix,
-} from "@kassa/platform/testing";
+import { createId } from "@kassa/platform";
+import { startTestService, testTokens } from "@kassa/platform/testing";
 import { riskService } from "@kassa/risk";
 import { drive, ms } from "./stats.mjs";
 
@@ -19,16 +13,13 @@ const calls = Number(process.env.BENCH_CALLS ?? 10_000);
 const warmUp = Number(process.env.BENCH_WARM_UP ?? 1_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 
-const database = await createTestDatabase("bench_risk");
-const service = await startService(riskService, {
-  env: testServiceEnv({
-    databaseUrl: database.url,
-    redisPrefix: uniqueRedisPrefix("bench"),
-    // One merchant per call keeps the per-merchant counter under its limit too.
-    extra: { DATABASE_POOL_SIZE: String(concurrency) },
-  }),
+// Its own database and Redis prefix, dropped at the end; logs off, so the figure is the service's.
+// One merchant per call keeps the per-merchant counter under its limit too.
+const service = await startTestService(riskService, {
+  label: "bench_risk",
+  env: { LOG_LEVEL: "silent", DATABASE_POOL_SIZE: String(concurrency) },
 });
-const client = testClient(RiskService, service.url, testTokens.internal);
+const client = service.client(RiskService, testTokens.internal);
 
 let customers = 0;
 /** A payment attempt from a customer, device and merchant never seen before. */
@@ -65,6 +56,5 @@ try {
   );
 } finally {
   await service.stop();
-  await database.drop();
 }
 process.exit(0);
