@@ -8,7 +8,7 @@ export interface LoggerConfig {
   service: string;
   /** Minimum level. Default `info`. */
   level?: LoggerOptions["level"];
-  /** Where lines go. Default stdout; tests pass a stream to read what was logged. */
+  /** Where lines go. Default stdout, written synchronously; tests pass a stream to read them. */
   destination?: NodeJS.WritableStream;
 }
 
@@ -42,5 +42,8 @@ export function createLogger(config: LoggerConfig): Logger {
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: redactedPaths, censor: "[redacted]" },
   };
-  return config.destination ? pino(options, config.destination) : pino(options);
+  // Synchronous writes to stdout: lines stay in the order they were logged and none is lost
+  // when the process exits or crashes right after logging (pino's default buffers and, on a
+  // busy pipe, was seen to reorder the last lines before exit).
+  return pino(options, config.destination ?? pino.destination({ dest: 1, sync: true }));
 }
