@@ -99,14 +99,23 @@ describe("CreateRefund", () => {
     const results = await Promise.allSettled(
       Array.from({ length: 50 }, () => refund(paymentId, 1_000n)),
     );
-    const succeeded = results.filter(
-      (r) => r.status === "fulfilled" && r.value.refund?.status === RefundStatus.SUCCEEDED,
+    // Exactly ten are accepted (reserved against the payment); every other one is refused.
+    const accepted = results.flatMap((r) =>
+      r.status === "fulfilled" && r.value.refund ? [r.value.refund] : [],
     );
-    expect(succeeded).toHaveLength(10);
+    expect(accepted).toHaveLength(10);
     for (const result of results) {
       if (result.status === "rejected")
         expect(result.reason).toMatchObject({ code: Code.FailedPrecondition });
     }
+    // On a loaded machine a channel answer can miss its deadline: that refund stays PENDING (its
+    // amount reserved) until the reconciler finishes it. All ten end SUCCEEDED, none more.
+    await eventually(async () => {
+      for (const made of accepted) {
+        const { refund: now } = await merchant.gateway.getRefund({ refundId: made.id });
+        expect(now?.status).toBe(RefundStatus.SUCCEEDED);
+      }
+    });
     const { payment } = await merchant.gateway.getPayment({ paymentId });
     expect(payment?.refundedAmount).toBe(10_000n);
   });

@@ -39,7 +39,8 @@ const definitions: Record<ServiceName, AnyServiceDefinition> = {
 
 /** Gateway settings that make tests quick: short deadlines, eager workers. */
 const quickGateway: Env = {
-  CHANNEL_TIMEOUT_MS: "1000",
+  // Long enough that a loaded CI machine still gets its answers; tok_timeout tests wait it out.
+  CHANNEL_TIMEOUT_MS: "5000",
   OUTBOX_POLL_INTERVAL_MS: "50",
   OUTBOX_BACKOFF_INITIAL_MS: "50",
   OUTBOX_BACKOFF_MAX_MS: "200",
