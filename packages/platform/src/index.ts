@@ -6,8 +6,9 @@
  *   `main.ts`, {@link startService} starts it in-process (tests). One port serves gRPC (h2c),
  *   Connect and gRPC-Web over HTTP/1.1 and HTTP/2, plus `/health`, `/health/live`,
  *   `/health/ready` and `/metrics`.
- * - Health: {@link Checker}, {@link createHealthMonitor}, built-in Postgres, Redis and
- *   dependency checks, grpc.health.v1.
+ * - Health: {@link Checker}, {@link createHealthMonitor} (with hysteresis), built-in Postgres,
+ *   Redis and dependency checks, grpc.health.v1, {@link watchDependencyHealth} (a dependency's
+ *   own readiness, pushed over its Watch stream).
  * - Resilience: {@link createResilientClient} (deadline + {@link createDependencyBreaker} +
  *   {@link retryIdempotent} for idempotent methods only).
  * - Storage: {@link openDatabase} (postgres.js or PGlite under drizzle), {@link RedisStore}.
@@ -55,6 +56,14 @@ export type {
   HealthStatus,
 } from "./health/checker.js";
 export { createDependencyCheck, type DependencyCheckOptions } from "./health/dependency-check.js";
+export {
+  createDependencyStatus,
+  type DependencyHealth,
+  type DependencyHealthOptions,
+  type DependencyServingStatus,
+  type DependencyStatus,
+  watchDependencyHealth,
+} from "./health/dependency-health.js";
 export { createGrpcHealthService } from "./health/grpc-health-service.js";
 export {
   createHealthMonitor,

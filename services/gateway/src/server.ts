@@ -101,6 +101,7 @@ export const gatewayService = defineService({
       logger: service.logger,
       metrics: gateway.context.metrics,
       targets: { order: service.clients.order, accounting: service.clients.accounting },
+      targetHealth: service.dependencyHealth,
       pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
       batchSize: config.OUTBOX_BATCH_SIZE,
       maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
@@ -114,6 +115,7 @@ export const gatewayService = defineService({
       intervalMs: config.RECONCILE_INTERVAL_MS,
       afterMs: config.RECONCILE_AFTER_MS,
       pendingAfterMs: config.RECONCILE_PENDING_AFTER_MS,
+      channelHealth: service.dependencyHealth.channel,
       signal: service.shutdownSignal,
     });
     await Promise.all([relay.stopped, reconciler]);

@@ -35,8 +35,12 @@ export function baseEnvSchema(defaultPort: number) {
     HEALTH_CHECK_TIMEOUT_MS: envFields.durationMs(5000),
     /** How long a health report is reused before checks run again. */
     HEALTH_CACHE_MS: envFields.durationMs(1000),
-    /** Background health evaluation interval (feeds gRPC Watch and metrics). */
-    HEALTH_POLL_INTERVAL_MS: envFields.durationMs(5000),
+    /** Background health evaluation interval (feeds gRPC Watch, readiness and metrics). */
+    HEALTH_POLL_INTERVAL_MS: envFields.durationMs(2000),
+    /** Consecutive bad results of a check before it degrades the service (hysteresis). */
+    HEALTH_FAILURE_THRESHOLD: envFields.positiveInt(3),
+    /** Consecutive good results of a check before it counts as recovered. */
+    HEALTH_SUCCESS_THRESHOLD: envFields.positiveInt(2),
     /** After SIGTERM: how long to keep serving with readiness 503 so load balancers notice. */
     SHUTDOWN_DELAY_MS: envFields.durationMs(0),
     /** After SIGTERM and the delay: how long in-flight calls get to finish. */

@@ -28,10 +28,14 @@ export interface Checker {
   check(signal: AbortSignal): Promise<CheckResult>;
 }
 
-/** One check's result as reported by `/health`. */
+/**
+ * One check's result as reported by `/health`. `status` is what the service believes after
+ * hysteresis (what readiness follows); `observedStatus` is what this run of the check found.
+ */
 export interface CheckReport extends CheckResult {
   name: string;
   critical: boolean;
+  observedStatus: HealthStatus;
   durationMs: number;
 }
 

@@ -1,14 +1,8 @@
-import { createClient, type Transport } from "@connectrpc/connect";
-import {
-  Health,
-  HealthCheckResponse_ServingStatus as ServingStatus,
-} from "@kassa/contracts/grpc/health/v1/health_pb";
 import type { Checker, CheckResult } from "./checker.js";
+import type { DependencyHealth } from "./dependency-health.js";
 
 /** Options for {@link createDependencyCheck}. */
 export interface DependencyCheckOptions {
-  /** Deadline of the Health/Check call. Default 1000 ms. */
-  timeoutMs?: number;
   /**
    * Whether the dependency being down makes this service unhealthy. Default false: the
    * service itself is fine and degrades (its breaker fails those calls fast).
@@ -17,29 +11,35 @@ export interface DependencyCheckOptions {
 }
 
 /**
- * Checks a dependency by calling its grpc.health.v1 Check("") over the same transport the
- * service's client uses, so it also proves the network path works.
+ * Checks a dependency by what its own grpc.health.v1 Watch stream last said (see
+ * {@link DependencyHealth}): healthy while it reports SERVING, unhealthy while it reports
+ * anything else, cannot be reached, or has not answered yet. It makes no call of its own, so
+ * a busy dependency that is still serving never reads as a failed check.
  */
 export function createDependencyCheck(
-  name: string,
-  transport: Transport,
+  health: DependencyHealth,
   options: DependencyCheckOptions = {},
 ): Checker {
-  const health = createClient(Health, transport);
-  const timeoutMs = options.timeoutMs ?? 1000;
+  const name = health.dependency;
   return {
     name: `dependency:${name}`,
     critical: options.critical ?? false,
-    async check(signal): Promise<CheckResult> {
-      const started = performance.now();
-      const response = await health.check({ service: "" }, { timeoutMs, signal });
+    async check(): Promise<CheckResult> {
       const metadata = {
-        serving_status: ServingStatus[response.status],
-        latency_ms: Math.round((performance.now() - started) * 100) / 100,
+        serving_status: health.status,
+        since: health.since.toISOString(),
+        ...(health.reason && { reason: health.reason }),
       };
-      return response.status === ServingStatus.SERVING
-        ? { status: "healthy", message: `${name} is serving`, metadata }
-        : { status: "unhealthy", message: `${name} is not serving`, metadata };
+      switch (health.status) {
+        case "serving":
+          return { status: "healthy", message: `${name} is serving`, metadata };
+        case "unknown":
+          return { status: "unhealthy", message: `${name} has not answered yet`, metadata };
+        case "unreachable":
+          return { status: "unhealthy", message: `${name} is unreachable`, metadata };
+        case "not_serving":
+          return { status: "unhealthy", message: `${name} is not serving`, metadata };
+      }
     },
   };
 }

@@ -28,6 +28,14 @@ export interface HealthMonitorOptions {
    * changes without anyone asking. Default 5000 ms; 0 disables the background loop.
    */
   pollIntervalMs?: number;
+  /**
+   * Consecutive results worse than a check's current status before the worse one is believed,
+   * e.g. three slow round trips in a row before `degraded`. A single slow answer under load is
+   * not evidence of anything. Default 3. A check's first result is believed at once.
+   */
+  failureThreshold?: number;
+  /** Consecutive better results before a check is believed to have recovered. Default 2. */
+  successThreshold?: number;
   logger: Logger;
   metrics?: ServiceMetrics;
 }
@@ -64,11 +72,23 @@ export interface HealthMonitor {
 
 const DEFAULT_TIMEOUT_MS = 5000;
 
+/** What a monitor believes of one check, and how long the results have disagreed with it. */
+interface Belief {
+  status: HealthStatus;
+  /** Consecutive results on one side (worse or better) of `status`. */
+  streak: number;
+  /** Whether that streak is of worse results. */
+  worse: boolean;
+}
+
 /** Creates a {@link HealthMonitor} over the given checks. */
 export function createHealthMonitor(options: HealthMonitorOptions): HealthMonitor {
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const cacheMs = options.cacheMs ?? 1000;
   const pollIntervalMs = options.pollIntervalMs ?? 5000;
+  const failureThreshold = options.failureThreshold ?? 3;
+  const successThreshold = options.successThreshold ?? 2;
+  const beliefs = new Map<string, Belief>();
   const events = new EventEmitter();
   events.setMaxListeners(0);
 
@@ -77,6 +97,34 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
   let inFlight: Promise<HealthReport> | undefined;
   let last: HealthChange | undefined;
   let timer: NodeJS.Timeout | undefined;
+
+  /**
+   * Hysteresis: a check's reported status moves only on sustained evidence, so readiness
+   * follows the ability to serve and not one slow answer. `observedStatus` keeps the raw one.
+   */
+  const believe = (observed: CheckReport): CheckReport => {
+    const belief = beliefs.get(observed.name);
+    if (!belief) {
+      beliefs.set(observed.name, { status: observed.status, streak: 0, worse: false });
+      return observed;
+    }
+    if (observed.status === belief.status) {
+      belief.streak = 0;
+      return observed;
+    }
+    const worse = healthRank[observed.status] < healthRank[belief.status];
+    belief.streak = worse === belief.worse ? belief.streak + 1 : 1;
+    belief.worse = worse;
+    if (belief.streak >= (worse ? failureThreshold : successThreshold)) {
+      options.logger.info(
+        { check: observed.name, from: belief.status, to: observed.status },
+        `check ${observed.name}: ${belief.status} -> ${observed.status} (${observed.message})`,
+      );
+      belief.status = observed.status;
+      belief.streak = 0;
+    }
+    return { ...observed, status: belief.status };
+  };
 
   const runCheck = async (checker: Checker): Promise<CheckReport> => {
     const critical = checker.critical ?? true;
@@ -93,12 +141,21 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
     try {
       const result = await Promise.race([checker.check(controller.signal), timedOut]);
       const status = !critical && result.status === "unhealthy" ? "degraded" : result.status;
-      return { ...result, status, name: checker.name, critical, durationMs: elapsed(started) };
+      return {
+        ...result,
+        status,
+        observedStatus: status,
+        name: checker.name,
+        critical,
+        durationMs: elapsed(started),
+      };
     } catch (error) {
+      const status = critical ? "unhealthy" : "degraded";
       return {
         name: checker.name,
         critical,
-        status: critical ? "unhealthy" : "degraded",
+        status,
+        observedStatus: status,
         message: error instanceof Error ? error.message : String(error),
         durationMs: elapsed(started),
       };
@@ -109,7 +166,7 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 
   const evaluate = async (): Promise<HealthReport> => {
     const started = performance.now();
-    const checks = await Promise.all(options.checks.map(runCheck));
+    const checks = (await Promise.all(options.checks.map(runCheck))).map(believe);
     const status = checks.reduce<HealthStatus>(
       (worst, check) => (healthRank[check.status] < healthRank[worst] ? check.status : worst),
       "healthy",
@@ -122,8 +179,8 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
       }
     }
     for (const check of checks) {
-      if (check.status !== "healthy") {
-        options.logger.debug({ check: check.name, status: check.status }, check.message);
+      if (check.observedStatus !== "healthy") {
+        options.logger.debug({ check: check.name, status: check.observedStatus }, check.message);
       }
     }
     cached = { report, at: performance.now() };

@@ -20,6 +20,7 @@ export function healthBody(service: string, monitor: HealthMonitor, report: Heal
     checks: report.checks.map((check) => ({
       name: check.name,
       status: check.status,
+      observed_status: check.observedStatus,
       critical: check.critical,
       message: check.message,
       duration_ms: check.durationMs,

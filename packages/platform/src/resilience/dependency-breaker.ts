@@ -6,6 +6,7 @@ import {
   handleWhen,
   SamplingBreaker,
 } from "cockatiel";
+import type { DependencyHealth } from "../health/dependency-health.js";
 import type { Logger } from "../observability/logger.js";
 import type { ServiceMetrics } from "../observability/metrics.js";
 import { isTransientError } from "./transient-error.js";
@@ -16,6 +17,8 @@ export type BreakerState = "closed" | "open" | "half_open";
 /**
  * The breaker policy. Defaults are the Go platform's: trip when at least 60% of at least
  * 5 calls within 60 s fail, half-open after 30 s, close after 3 successful trial calls.
+ * It governs a dependency that fails while it says it is healthy; one that went away and
+ * comes back closes its breaker by saying so (see {@link DependencyBreakerOptions.health}).
  */
 export interface BreakerPolicy {
   /** Fraction of failed calls in the window that trips the breaker. Default 0.6 (≥ 60%). */
@@ -24,7 +27,10 @@ export interface BreakerPolicy {
   minimumCalls: number;
   /** The sliding window failures are counted over. Default 60 000 ms. */
   windowMs: number;
-  /** How long the breaker stays open before letting trial calls through. Default 30 000 ms. */
+  /**
+   * How long the breaker stays open before letting trial calls through. Default 30 000 ms. A
+   * breaker that watches its dependency's health closes sooner, when the dependency says SERVING.
+   */
   halfOpenAfterMs: number;
   /** Successful trial calls needed to close again; one failing trial reopens. Default 3. */
   halfOpenCalls: number;
@@ -58,6 +64,13 @@ export interface DependencyBreakerOptions {
   policy?: Partial<BreakerPolicy>;
   logger: Logger;
   metrics?: ServiceMetrics;
+  /**
+   * The dependency's own health, watched. With it, failures before the dependency was first
+   * seen SERVING do not count (a dependency still starting is not an outage), and an open or
+   * half-open breaker closes the moment the dependency reports SERVING again: the half-open
+   * wait is the ceiling, not the floor. Without it the breaker follows its policy alone.
+   */
+  health?: DependencyHealth;
 }
 
 const stateNames: Record<CircuitState, BreakerState> = {
@@ -75,31 +88,51 @@ export function createDependencyBreaker(
   options: DependencyBreakerOptions,
 ): DependencyBreaker {
   const policy = { ...defaultBreakerPolicy, ...options.policy };
-  const breaker = circuitBreaker(handleWhen(isTransientError), {
-    halfOpenAfter: policy.halfOpenAfterMs,
-    // cockatiel trips on a strict `failures > threshold × calls`; a hair under the ratio
-    // makes that `≥ ratio` for any realistic number of calls.
-    breaker: new SamplingBreaker({
-      threshold: policy.failureRatio - 1e-9,
-      duration: policy.windowMs,
-      // cockatiel expresses the minimum as a rate over the window; half a call under the
-      // minimum keeps float rounding from moving the boundary.
-      minimumRps: ((policy.minimumCalls - 0.5) * 1000) / policy.windowMs,
-    }),
-    halfOpenSampling: { calls: policy.halfOpenCalls, threshold: 0 },
-  });
+  const { health } = options;
+  // A failure counts only once the dependency has been seen up: until then it is starting,
+  // and the calls fail on their own (connection refused) without tripping anything.
+  const counts = (error: unknown) => isTransientError(error) && (health?.everServing ?? true);
+  const newPolicy = () =>
+    circuitBreaker(handleWhen(counts), {
+      halfOpenAfter: policy.halfOpenAfterMs,
+      // cockatiel trips on a strict `failures > threshold × calls`; a hair under the ratio
+      // makes that `≥ ratio` for any realistic number of calls.
+      breaker: new SamplingBreaker({
+        threshold: policy.failureRatio - 1e-9,
+        duration: policy.windowMs,
+        // cockatiel expresses the minimum as a rate over the window; half a call under the
+        // minimum keeps float rounding from moving the boundary.
+        minimumRps: ((policy.minimumCalls - 0.5) * 1000) / policy.windowMs,
+      }),
+      halfOpenSampling: { calls: policy.halfOpenCalls, threshold: 0 },
+    });
 
   let state: BreakerState = "closed";
   options.metrics?.breakerState.set({ dependency }, stateGaugeValues.closed);
-  breaker.onStateChange((next) => {
-    const to = stateNames[next];
+  const become = (to: BreakerState, why?: string) => {
     if (to === state) return;
-    const line = `breaker ${dependency}: ${state.replace("_", "-")} -> ${to.replace("_", "-")}`;
+    const line = `breaker ${dependency}: ${state.replace("_", "-")} -> ${to.replace("_", "-")}${why ? ` (${why})` : ""}`;
     if (to === "open") options.logger.warn({ dependency, from: state, to }, line);
     else options.logger.info({ dependency, from: state, to }, line);
     options.metrics?.breakerState.set({ dependency }, stateGaugeValues[to]);
     options.metrics?.breakerTransitions.inc({ dependency, from: state, to });
     state = to;
+  };
+
+  let breaker = newPolicy();
+  const follow = (followed: typeof breaker) =>
+    followed.onStateChange((next) => {
+      // A breaker replaced below may still report the end of a call it ran: not ours any more.
+      if (followed === breaker) become(stateNames[next]);
+    });
+  follow(breaker);
+
+  // Back as soon as the dependency says so: a fresh breaker, closed, with an empty window.
+  health?.onChange((status) => {
+    if (status !== "serving" || state === "closed") return;
+    breaker = newPolicy();
+    follow(breaker);
+    become("closed", `${dependency} reports SERVING`);
   });
 
   return {

@@ -3,6 +3,7 @@ import { createGrpcTransport } from "@connectrpc/connect-node";
 import { OrderService } from "@kassa/contracts/kassa/order/v1/order_pb";
 import { RiskService } from "@kassa/contracts/kassa/risk/v1/risk_pb";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
+import { createDependencyStatus, type DependencyStatus } from "../health/dependency-health.js";
 import { createLogger } from "../observability/logger.js";
 import { createServiceMetrics } from "../observability/metrics.js";
 import { captureLogs, rejectionOf, startTestServer, type TestServer } from "../testing/index.js";
@@ -49,6 +50,7 @@ beforeAll(async () => {
 afterAll(() => upstream.close());
 
 let breaker: DependencyBreaker;
+let orderHealth: DependencyStatus;
 let logs: ReturnType<typeof captureLogs>;
 let metrics: ReturnType<typeof createServiceMetrics>;
 
@@ -78,9 +80,13 @@ beforeEach(() => {
   upstreamCalls = 0;
   logs = captureLogs();
   metrics = createServiceMetrics("test");
+  // The policy governs a dependency that fails while it says it is healthy: it says SERVING.
+  orderHealth = createDependencyStatus("order");
+  orderHealth.become("serving");
   breaker = createDependencyBreaker("order", {
     logger: createLogger({ service: "test", destination: logs.stream }),
     metrics,
+    health: orderHealth,
   });
 });
 afterEach(() => {
@@ -179,6 +185,61 @@ describe("dependency breaker", () => {
     const callsWhenReopened = upstreamCalls;
     expect(await callWith([ok])).toEqual(["Unavailable"]);
     expect(upstreamCalls).toBe(callsWhenReopened);
+  });
+});
+
+describe("dependency breaker and the dependency's own health", () => {
+  it("never opens on failures before the dependency was first seen SERVING", async () => {
+    const starting = createDependencyStatus("order");
+    breaker = createDependencyBreaker("order", {
+      logger: createLogger({ service: "test", level: "silent" }),
+      health: starting,
+    });
+    starting.become("unreachable", "connect ECONNREFUSED");
+    expect(await callWith(Array(10).fill(fail(Code.Unavailable)))).toEqual(
+      Array(10).fill("Unavailable"),
+    );
+    expect(breaker.state).toBe("closed");
+    expect(upstreamCalls).toBe(10);
+
+    // Once seen up, the policy applies in full.
+    starting.become("serving");
+    await callWith(Array(5).fill(fail(Code.Unavailable)));
+    expect(breaker.state).toBe("open");
+  });
+
+  it("closes the moment the dependency reports SERVING again, long before its half-open time", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    orderHealth.become("unreachable", "connect ECONNREFUSED");
+    await callWith(Array(5).fill(fail(Code.Unavailable)));
+    expect(breaker.state).toBe("open");
+    expect(await callWith([ok])).toEqual(["Unavailable"]);
+
+    vi.setSystemTime(Date.now() + 1_000); // far from the 30 s half-open wait
+    orderHealth.become("serving");
+    expect(breaker.state).toBe("closed");
+    expect(await callWith([ok, ok])).toEqual(["ok", "ok"]);
+    // A fresh window: one more failure does not trip it again at once.
+    expect(await callWith([fail(Code.Unavailable), ok])).toEqual(["Unavailable", "ok"]);
+    expect(breaker.state).toBe("closed");
+    expect(logs.messages()).toEqual([
+      "breaker order: closed -> open",
+      "breaker order: open -> closed (order reports SERVING)",
+    ]);
+    const transitions = await metrics.registry.getSingleMetricAsString(
+      "kassa_breaker_transitions_total",
+    );
+    expect(transitions).toMatch(/dependency="order",from="open",to="closed"[^}]*\} 1/);
+  });
+
+  it("stays open while a failing dependency keeps saying SERVING", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    await callWith(Array(5).fill(fail(Code.Internal)));
+    expect(breaker.state).toBe("open");
+    orderHealth.become("serving"); // no change: it never stopped saying so
+    vi.setSystemTime(Date.now() + 29_000);
+    expect(await callWith([ok])).toEqual(["Unavailable"]);
+    expect(breaker.state).toBe("open");
   });
 });
 

@@ -5,6 +5,7 @@ import type { Secret } from "../config/secret.js";
 import type { DependencyConfig } from "../config/service-config.js";
 import type { Checker } from "../health/checker.js";
 import { createDependencyCheck } from "../health/dependency-check.js";
+import { type DependencyHealth, watchDependencyHealth } from "../health/dependency-health.js";
 import type { Logger } from "../observability/logger.js";
 import type { ServiceMetrics } from "../observability/metrics.js";
 import {
@@ -14,20 +15,25 @@ import {
 import { createResilientClient } from "../resilience/resilient-client.js";
 import type { DependencyServices } from "./service-definition.js";
 
-/** A service's wired dependencies: one client, breaker and health check for each. */
+/** A service's wired dependencies: one client, breaker, health watch and check for each. */
 export interface DependencyClients<Deps extends DependencyServices> {
   readonly clients: { readonly [K in keyof Deps]: Client<Deps[K]> };
   readonly breakers: { readonly [K in keyof Deps]: DependencyBreaker };
+  readonly health: { readonly [K in keyof Deps]: DependencyHealth };
   readonly checks: Checker[];
-  /** Closes every HTTP/2 session to the dependencies. */
+  /** Stops watching and closes every HTTP/2 session to the dependencies. */
   close(): void;
 }
+
+// Keepalive on each dependency's session: a peer that vanished without closing its socket
+// (a killed host, a dropped route) breaks the health watch within this, not at TCP's leisure.
+const keepalive = { pingIntervalMs: 10_000, pingTimeoutMs: 5_000 };
 
 /**
  * Connects to each dependency over gRPC (h2c, one HTTP/2 session each), presenting the
  * internal token on every call, and wraps its generated client with the dependency's
- * deadline, breaker and retry policy. Each also gets a health check calling its
- * grpc.health.v1 over the same transport.
+ * deadline, breaker and retry policy. Each dependency's grpc.health.v1 is watched over the
+ * same session: the watch feeds its health check and tells its breaker when it is back.
  */
 export function connectDependencies<Deps extends DependencyServices>(
   services: Deps,
@@ -37,18 +43,24 @@ export function connectDependencies<Deps extends DependencyServices>(
   const { token, ...observability } = options;
   const clients: Record<string, unknown> = {};
   const breakers: Record<string, DependencyBreaker> = {};
+  const health: Record<string, DependencyHealth> = {};
   const checks: Checker[] = [];
   const sessions: Http2SessionManager[] = [];
   for (const [name, service] of Object.entries(services)) {
     const { url, breaker: policy, timeoutMs, retry } = settings[name] as DependencyConfig;
-    const sessionManager = new Http2SessionManager(url);
+    const sessionManager = new Http2SessionManager(url, keepalive);
     sessions.push(sessionManager);
     const transport = createGrpcTransport({
       baseUrl: url,
       sessionManager,
       interceptors: [presentBearerToken(token)],
     });
-    const breaker = createDependencyBreaker(name, { policy, ...observability });
+    health[name] = watchDependencyHealth(name, transport, { logger: observability.logger });
+    const breaker = createDependencyBreaker(name, {
+      policy,
+      health: health[name],
+      ...observability,
+    });
     breakers[name] = breaker;
     clients[name] = createResilientClient(service, transport, {
       breaker,
@@ -56,13 +68,15 @@ export function connectDependencies<Deps extends DependencyServices>(
       retry,
       metrics: observability.metrics,
     });
-    checks.push(createDependencyCheck(name, transport));
+    checks.push(createDependencyCheck(health[name]));
   }
   return {
     clients: clients as DependencyClients<Deps>["clients"],
     breakers: breakers as DependencyClients<Deps>["breakers"],
+    health: health as DependencyClients<Deps>["health"],
     checks,
     close() {
+      for (const watch of Object.values(health)) watch.close();
       for (const session of sessions) session.abort();
     },
   };

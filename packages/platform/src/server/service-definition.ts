@@ -4,6 +4,7 @@ import type { z } from "zod";
 import type { ServiceAccess } from "../auth/service-access.js";
 import type { baseEnvSchema, DependencyConfig } from "../config/service-config.js";
 import type { Checker } from "../health/checker.js";
+import type { DependencyHealth } from "../health/dependency-health.js";
 import type { HealthMonitor } from "../health/health-monitor.js";
 import type { Clock } from "../observability/clock.js";
 import type { Logger } from "../observability/logger.js";
@@ -48,6 +49,11 @@ export interface ServiceContext<
   readonly clients: { readonly [K in keyof Deps]: Client<Deps[K]> };
   /** The breaker behind each client, for status reports. */
   readonly breakers: { readonly [K in keyof Deps]: DependencyBreaker };
+  /**
+   * Each dependency's own readiness, watched: background workers wait for `untilServing`
+   * instead of spending attempts (and tripping breakers) on a dependency still starting.
+   */
+  readonly dependencyHealth: { readonly [K in keyof Deps]: DependencyHealth };
   readonly health: HealthMonitor;
   /** Aborted when the service starts shutting down; background loops stop on it. */
   readonly shutdownSignal: AbortSignal;

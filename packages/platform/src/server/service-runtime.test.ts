@@ -10,6 +10,7 @@ import { grpcJsGetOrder, grpcJsHealth } from "../testing/grpc-js-client.test-sup
 import {
   captureLogs,
   createTestDatabase,
+  eventually,
   rejectionOf,
   type TestDatabase,
   testServiceEnv,
@@ -175,7 +176,15 @@ describe("health over HTTP and grpc.health.v1", () => {
     expect(checks.map((c) => c.name)).toEqual(["postgres", "redis"]);
     for (const check of checks) {
       expect(Object.keys(check).sort()).toEqual(
-        ["critical", "duration_ms", "message", "metadata", "name", "status"].sort(),
+        [
+          "critical",
+          "duration_ms",
+          "message",
+          "metadata",
+          "name",
+          "observed_status",
+          "status",
+        ].sort(),
       );
     }
     expect(checks[0]?.metadata).toMatchObject({ kind: "postgres", pool_max: 10 });
@@ -218,8 +227,12 @@ describe("health over HTTP and grpc.health.v1", () => {
     expect((await getJson(service, "/health/ready")).status).toBe(200);
 
     await doomed.drop();
-    const health = await getJson(service, "/health");
-    expect(health.status).toBe(503);
+    // Believed once it has failed HEALTH_FAILURE_THRESHOLD (3) evaluations in a row.
+    const health = await eventually(async () => {
+      const answer = await getJson(service, "/health");
+      expect(answer.status).toBe(503);
+      return answer;
+    });
     const postgresCheck = (health.body.checks as Array<Record<string, unknown>>)[0];
     expect(postgresCheck).toMatchObject({ name: "postgres", status: "unhealthy" });
     expect((await getJson(service, "/health/ready")).status).toBe(503);

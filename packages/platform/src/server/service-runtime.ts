@@ -158,6 +158,8 @@ export async function startService<
     timeoutMs: config.HEALTH_CHECK_TIMEOUT_MS,
     cacheMs: config.HEALTH_CACHE_MS,
     pollIntervalMs: config.HEALTH_POLL_INTERVAL_MS,
+    failureThreshold: config.HEALTH_FAILURE_THRESHOLD,
+    successThreshold: config.HEALTH_SUCCESS_THRESHOLD,
     logger,
     metrics,
   });
@@ -173,6 +175,7 @@ export async function startService<
     redis,
     clients: dependencies.clients,
     breakers: dependencies.breakers,
+    dependencyHealth: dependencies.health,
     health,
     shutdownSignal: draining.signal,
   };

@@ -1,4 +1,4 @@
-import { and, asc, count, eq, inArray, lte, min, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, lte, min, notInArray, sql } from "drizzle-orm";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type OutboxRow, outbox } from "./schema.js";
 
@@ -35,18 +35,26 @@ export const outboxRepository = {
   /**
    * Claims up to `limit` due events and hides them until `now + leaseMs`: a relay that dies
    * mid-delivery lets them come back; one that finishes marks them delivered or reschedules.
+   * Events of the kinds in `waiting` (their target is not serving) are left where they are.
    */
   async claimDue(
     db: GatewayDatabase,
     now: Date,
     limit: number,
     leaseMs: number,
+    waiting: readonly string[] = [],
   ): Promise<OutboxRow[]> {
     return db.transaction(async (tx) => {
       const due = await tx
         .select({ id: outbox.id })
         .from(outbox)
-        .where(and(eq(outbox.status, "PENDING"), lte(outbox.nextAttemptAt, now)))
+        .where(
+          and(
+            eq(outbox.status, "PENDING"),
+            lte(outbox.nextAttemptAt, now),
+            waiting.length > 0 ? notInArray(outbox.kind, [...waiting]) : undefined,
+          ),
+        )
         .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
         .limit(limit)
         .for("update", { skipLocked: true });

@@ -58,6 +58,12 @@ export interface OutboxTargets {
   accounting: Client<typeof AccountingService>;
 }
 
+/** The event kinds each target receives. */
+export const outboxKindsByTarget: Readonly<Record<keyof OutboxTargets, readonly string[]>> = {
+  order: ["order.paid", "order.cancelled"],
+  accounting: ["ledger.payment", "ledger.refund"],
+};
+
 /** Delivers one stored event; rejects with the target's error. */
 export async function deliverOutboxEvent(targets: OutboxTargets, event: OutboxRow): Promise<void> {
   const p = event.payload;

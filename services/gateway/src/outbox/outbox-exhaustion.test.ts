@@ -1,8 +1,8 @@
-import { PaymentStatus } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
-import type { Database } from "@kassa/platform";
+import { createId, type Database } from "@kassa/platform";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { outbox } from "../db/schema.js";
+import { outboxRepository } from "../db/outbox-repository.js";
+import * as schema from "../db/schema.js";
 import {
   eventually,
   type GatewayPlatform,
@@ -11,36 +11,31 @@ import {
 
 let platform: GatewayPlatform;
 beforeAll(async () => {
-  // One attempt only, so the test can watch an event run out of retries.
-  platform = await startGatewayPlatform("gw_exhaust", {
-    gateway: { CHANNEL_TIMEOUT_MS: "300", OUTBOX_MAX_ATTEMPTS: "1" },
-  });
+  platform = await startGatewayPlatform("gw_exhaust");
 });
 afterAll(() => platform.stop());
 
-describe("an outbox event that runs out of attempts", () => {
+describe("an outbox event its target refuses for good", () => {
   it("is kept as EXHAUSTED, counted in /metrics, and makes health degraded", async () => {
-    const merchant = await platform.newMerchant();
-    const { payment } = await merchant.gateway.createPayment({
-      idempotencyKey: "exhaust-1",
-      merchantOrderNo: "exhaust-order-1",
-      amount: 999n,
-      currency: "USD",
-      paymentMethod: "tok_timeout",
-    });
-    expect(payment?.status).toBe(PaymentStatus.PROCESSING);
-    await platform.services.order.stop();
-
-    const db = platform.services.gateway.context.db as Database<{ outbox: typeof outbox }>;
+    // An order.paid event for an order the order service never made (a corrupted payload, an
+    // operator's mistake): NOT_FOUND will not go away by retrying.
+    const db = platform.services.gateway.context.db as Database<typeof schema>;
+    const orderId = createId("ord");
+    const paymentId = createId("pay");
+    await outboxRepository.enqueue(
+      db,
+      [{ kind: "order.paid", subjectId: paymentId, payload: { orderId, paymentId } }],
+      new Date(),
+    );
     await eventually(async () => {
       const rows = await db
         .select()
-        .from(outbox)
-        .where(eq(outbox.subjectId, payment?.id ?? ""));
-      expect(rows.find((row) => row.kind === "order.paid")).toMatchObject({
+        .from(schema.outbox)
+        .where(eq(schema.outbox.subjectId, paymentId));
+      expect(rows[0]).toMatchObject({
         status: "EXHAUSTED",
         attempts: 1,
-        lastError: expect.stringMatching(/unavailable/i),
+        lastError: expect.stringContaining(orderId),
       });
     });
     await eventually(async () => {
@@ -52,7 +47,7 @@ describe("an outbox event that runs out of attempts", () => {
       expect(health.status).toBe(200);
       expect(body.status).toBe("degraded");
       expect(body.checks.find((check) => check.name === "outbox")?.status).toBe("degraded");
-      const exhausted = await db.$count(outbox, eq(outbox.status, "EXHAUSTED"));
+      const exhausted = await db.$count(schema.outbox, eq(schema.outbox.status, "EXHAUSTED"));
       const metrics = await (await fetch(`${platform.services.gateway.url}/metrics`)).text();
       expect(metrics).toContain(`kassa_outbox_exhausted{service="gateway"} ${exhausted}`);
     });

@@ -18,9 +18,6 @@ beforeAll(async () => {
   platform = await startGatewayPlatform("gw_outbox", {
     gateway: {
       CHANNEL_TIMEOUT_MS: "300",
-      // Breakers that try again soon, so the test sees recovery without waiting 30 s.
-      ORDER_BREAKER_HALF_OPEN_AFTER_MS: "500",
-      ACCOUNTING_BREAKER_HALF_OPEN_AFTER_MS: "500",
     },
   });
   merchant = await platform.newMerchant();
@@ -44,7 +41,7 @@ const paymentRequest = (paymentMethod: string) => {
 };
 
 describe("outbox relay", () => {
-  it("keeps retrying while the order service is down, then delivers once it is back, once", async () => {
+  it("keeps the event while the order service is down, then delivers it once it is back, once", async () => {
     // tok_timeout leaves the payment PROCESSING; the order service goes down before the
     // reconciler settles it, so the order-paid event meets a dead order service.
     const { payment } = await merchant.gateway.createPayment(paymentRequest("tok_timeout"));
@@ -54,12 +51,9 @@ describe("outbox relay", () => {
       const orderPaid = (await events(payment?.id ?? "")).find(
         (event) => event.kind === "order.paid",
       );
-      // Tried, failed, and still waiting: never dropped.
-      expect(orderPaid).toMatchObject({
-        status: "PENDING",
-        lastError: expect.stringMatching(/unavailable/i),
-      });
-      expect(orderPaid?.attempts).toBeGreaterThanOrEqual(1);
+      // Waiting for the order service to say SERVING again (the relay does not call a target
+      // it knows is down; see outbox-relay-health.test.ts): never dropped.
+      expect(orderPaid?.status).toBe("PENDING");
     });
     const { payment: settled } = await merchant.gateway.getPayment({
       paymentId: payment?.id ?? "",
@@ -80,7 +74,7 @@ describe("outbox relay", () => {
     expect(transitions.filter((t) => t.toStatus === OrderStatus.PAID)).toHaveLength(1);
   });
 
-  it("keeps retrying while accounting is down, then records the payment exactly once", async () => {
+  it("keeps the ledger event while accounting is down, then records the payment exactly once", async () => {
     await platform.services.accounting.stop();
     const { payment } = await merchant.gateway.createPayment({
       ...paymentRequest("tok_visa"),
@@ -91,10 +85,7 @@ describe("outbox relay", () => {
       const recorded = (await events(payment?.id ?? "")).find(
         (event) => event.kind === "ledger.payment",
       );
-      expect(recorded).toMatchObject({
-        status: "PENDING",
-        lastError: expect.stringMatching(/unavailable/i),
-      });
+      expect(recorded?.status).toBe("PENDING");
     });
 
     await platform.services.accounting.start();

@@ -1,11 +1,16 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { type Clock, isCircuitOpenError, type Logger } from "@kassa/platform";
+import {
+  type Clock,
+  type DependencyHealth,
+  isCircuitOpenError,
+  type Logger,
+} from "@kassa/platform";
 import type { GatewayDatabase } from "../db/gateway-database.js";
 import { outboxRepository } from "../db/outbox-repository.js";
 import type { OutboxRow } from "../db/schema.js";
 import type { GatewayMetrics } from "../gateway-metrics.js";
 import { createWorkerPause } from "../worker-pause.js";
-import { deliverOutboxEvent, type OutboxTargets } from "./outbox-events.js";
+import { deliverOutboxEvent, type OutboxTargets, outboxKindsByTarget } from "./outbox-events.js";
 
 /** Options for {@link startOutboxRelay}. */
 export interface OutboxRelayOptions {
@@ -14,6 +19,11 @@ export interface OutboxRelayOptions {
   logger: Logger;
   metrics: GatewayMetrics;
   targets: OutboxTargets;
+  /**
+   * Each target's own readiness: events for a target that is not serving wait (no attempt
+   * spent, its breaker untouched) and go out as soon as it says SERVING.
+   */
+  targetHealth: Readonly<Record<keyof OutboxTargets, DependencyHealth>>;
   pollIntervalMs: number;
   batchSize: number;
   maxAttempts: number;
@@ -46,8 +56,10 @@ const permanentCodes = new Set([
 /**
  * Delivers outbox events: claims due rows (FOR UPDATE SKIP LOCKED, so any number of gateway
  * replicas can run one), calls their idempotent target RPCs outside any transaction, then marks
- * each delivered, or reschedules it with exponential backoff and jitter (a target whose breaker is
- * open postpones it without spending an attempt). An event whose
+ * each delivered, or reschedules it with exponential backoff and jitter. A target that is not
+ * serving (still starting, restarting, draining) is not called at all: its events wait, and the
+ * relay wakes when it reports SERVING; a target whose breaker is open postpones them, again
+ * without spending an attempt. An event whose
  * attempts run out, or that a target refuses for good, becomes EXHAUSTED: never dropped, counted
  * in `/metrics` and turning health degraded until an operator looks.
  */
@@ -117,6 +129,17 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     );
   };
 
+  const targets = Object.keys(outboxKindsByTarget) as (keyof OutboxTargets)[];
+  const waitingKinds = () =>
+    targets
+      .filter((target) => options.targetHealth[target].status !== "serving")
+      .flatMap((target) => outboxKindsByTarget[target]);
+  for (const target of targets) {
+    options.targetHealth[target].onChange((status) => {
+      if (status === "serving") between.wake();
+    });
+  }
+
   const run = async () => {
     while (!signal.aborted) {
       try {
@@ -125,6 +148,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
           clock.now(),
           options.batchSize,
           options.leaseMs,
+          waitingKinds(),
         );
         const delivered = (await Promise.all(batch.map(deliver))).filter((id) => id !== undefined);
         await outboxRepository.delivered(db, delivered, clock.now());

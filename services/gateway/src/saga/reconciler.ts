@@ -1,5 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ChannelRefundStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
+import type { DependencyHealth } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import { refundRepository } from "../db/refund-repository.js";
 import type { PaymentRow, RefundRow } from "../db/schema.js";
@@ -17,6 +18,11 @@ export interface ReconcilerOptions {
   afterMs: number;
   /** PENDING payments (never sent to the channel) older than this were abandoned mid-saga. */
   pendingAfterMs: number;
+  /**
+   * The channel's own readiness: while it is not serving there is nobody to ask, so rounds
+   * wait for it rather than spending calls that would only trip its breaker.
+   */
+  channelHealth: DependencyHealth;
   /** Stops it after its current round. */
   signal: AbortSignal;
 }
@@ -127,6 +133,7 @@ export function startReconciler(
   const run = async () => {
     const between = createWorkerPause(signal);
     while (!signal.aborted) {
+      if (!(await options.channelHealth.untilServing(signal))) return;
       await round().catch((error: unknown) =>
         context.logger.error({ err: error }, "reconciler round failed"),
       );
