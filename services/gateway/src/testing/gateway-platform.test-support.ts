@@ -26,7 +26,8 @@ import { gatewayService } from "../server.js";
 
 /** The services besides the gateway, in the order they start. */
 export const dependencyNames = ["merchant", "order", "channel", "risk", "accounting"] as const;
-type ServiceName = (typeof dependencyNames)[number] | "gateway";
+/** A service of the platform under test. */
+export type ServiceName = (typeof dependencyNames)[number] | "gateway";
 
 const definitions: Record<ServiceName, AnyServiceDefinition> = {
   merchant: merchantService,
@@ -83,10 +84,13 @@ export interface GatewayPlatform {
 /**
  * Starts merchant, order, channel, risk, accounting and the gateway wired together.
  * `env` adds variables per service (e.g. `{ gateway: { RECONCILE_AFTER_MS: "0" } }`).
+ * `started` names the services to start now (default all); the others are wired in (their
+ * ports and databases are reserved) and wait for the test to call their `start()`.
  */
 export async function startGatewayPlatform(
   label: string,
   env: Partial<Record<ServiceName, Env>> = {},
+  started: readonly ServiceName[] = [...dependencyNames, "gateway"],
 ): Promise<GatewayPlatform> {
   const ports = Object.fromEntries(
     await Promise.all(
@@ -141,7 +145,7 @@ export async function startGatewayPlatform(
         running = undefined;
       },
     };
-    await service.start();
+    if (started.includes(name)) await service.start();
     services[name] = service;
   }
 
