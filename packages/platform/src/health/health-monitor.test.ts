@@ -167,4 +167,20 @@ describe("HealthMonitor", () => {
     ]);
     expect(await readiness("healthy", "healthy")).toEqual([false, true]);
   });
+
+  it("believes a check's first recovery at start-up at once: a dependency answering for the first time", async () => {
+    let status: CheckResult["status"] = "unhealthy";
+    const monitor = createHealthMonitor({
+      checks: [{ name: "dependency:order", check: async () => ({ status, message: status }) }],
+      cacheMs: 0,
+      logger,
+    });
+    monitor.setPhase("serving");
+    expect(await monitor.ready()).toBe(false);
+    status = "healthy";
+    expect(await monitor.ready()).toBe(true);
+    // From then on it has been healthy, and the usual scepticism applies.
+    status = "unhealthy";
+    expect(await monitor.ready()).toBe(true);
+  });
 });

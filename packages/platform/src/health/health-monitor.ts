@@ -34,7 +34,10 @@ export interface HealthMonitorOptions {
    * not evidence of anything. Default 3. A check's first result is believed at once.
    */
   failureThreshold?: number;
-  /** Consecutive better results before a check is believed to have recovered. Default 2. */
+  /**
+   * Consecutive better results before a check is believed to have recovered. Default 2. At
+   * start-up, until a check has been healthy once, a better result is believed at once.
+   */
   successThreshold?: number;
   logger: Logger;
   metrics?: ServiceMetrics;
@@ -79,6 +82,8 @@ interface Belief {
   streak: number;
   /** Whether that streak is of worse results. */
   worse: boolean;
+  /** Whether it has been healthy since the service started: until then, better is believed at once. */
+  beenHealthy: boolean;
 }
 
 /** Creates a {@link HealthMonitor} over the given checks. */
@@ -103,25 +108,30 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
    * follows the ability to serve and not one slow answer. `observedStatus` keeps the raw one.
    */
   const believe = (observed: CheckReport): CheckReport => {
-    const belief = beliefs.get(observed.name);
+    let belief = beliefs.get(observed.name);
     if (!belief) {
-      beliefs.set(observed.name, { status: observed.status, streak: 0, worse: false });
-      return observed;
-    }
-    if (observed.status === belief.status) {
-      belief.streak = 0;
-      return observed;
+      belief = { status: observed.status, streak: 0, worse: false, beenHealthy: false };
+      beliefs.set(observed.name, belief);
     }
     const worse = healthRank[observed.status] < healthRank[belief.status];
-    belief.streak = worse === belief.worse ? belief.streak + 1 : 1;
-    belief.worse = worse;
-    if (belief.streak >= (worse ? failureThreshold : successThreshold)) {
-      options.logger.info(
-        { check: observed.name, from: belief.status, to: observed.status },
-        `check ${observed.name}: ${belief.status} -> ${observed.status} (${observed.message})`,
-      );
+    // Same as believed, or a first recovery at start-up (a dependency answering for the first
+    // time): nothing to be sceptical about. Otherwise, only a long enough streak counts.
+    let convinced = observed.status === belief.status || (!worse && !belief.beenHealthy);
+    if (!convinced) {
+      belief.streak = worse === belief.worse ? belief.streak + 1 : 1;
+      belief.worse = worse;
+      convinced = belief.streak >= (worse ? failureThreshold : successThreshold);
+      if (convinced) {
+        options.logger.info(
+          { check: observed.name, from: belief.status, to: observed.status },
+          `check ${observed.name}: ${belief.status} -> ${observed.status} (${observed.message})`,
+        );
+      }
+    }
+    if (convinced) {
       belief.status = observed.status;
       belief.streak = 0;
+      belief.beenHealthy ||= observed.status === "healthy";
     }
     return { ...observed, status: belief.status };
   };
