@@ -12,6 +12,7 @@ const all = [
   "risk-assess",
   "accounting-record-payment",
   "gateway-create-payment",
+  "out-of-order-start",
 ];
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : all;
 for (const name of chosen) {
