@@ -10,6 +10,9 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createClient } from "@connectrpc/connect";
+import { createGrpcTransport } from "@connectrpc/connect-node";
+import { Health } from "@kassa/contracts/grpc/health/v1/health_pb";
 import { GatewayService } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { MerchantService } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
 import {
@@ -90,7 +93,46 @@ async function level(concurrency) {
   return { rps: latencies.length / elapsed, failed, ...summarise(latencies) };
 }
 
+/**
+ * Polls every service's /health/ready and grpc.health.v1 Check("") until stopped: readiness
+ * must not be a casualty of load (Kubernetes would pull a busy pod out of its Service).
+ */
+function recordReadiness() {
+  const record = [];
+  let stopped = false;
+  const pollers = [0, 1, 2, 3, 4, 5].map(async (offset) => {
+    const base = `http://127.0.0.1:${portBase + offset}`;
+    const health = createClient(Health, createGrpcTransport({ baseUrl: base }));
+    const entry = { port: portBase + offset, polls: 0, http503: 0, notServing: 0 };
+    record.push(entry);
+    while (!stopped) {
+      const [ready, check] = await Promise.all([
+        fetch(`${base}/health/ready`).then(
+          (r) => r.status,
+          () => 0,
+        ),
+        health.check({ service: "" }).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      ]);
+      entry.polls++;
+      if (ready !== 200) entry.http503++;
+      if (check !== 1) entry.notServing++; // SERVING
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  });
+  return {
+    async stop() {
+      stopped = true;
+      await Promise.all(pollers);
+      return record;
+    },
+  };
+}
+
 await level(4); // warm-up: connections, JIT, caches
+const readiness = recordReadiness();
 console.log(
   `gateway CreatePayment (tok_visa), kassa start on Postgres + Redis, ${seconds} s per level`,
 );
@@ -100,6 +142,19 @@ for (const concurrency of levels) {
     `  concurrency ${String(concurrency).padStart(3)}: ${result.rps.toFixed(0).padStart(5)} payments/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}${result.failed ? `, ${result.failed} not SUCCEEDED` : ""}`,
   );
 }
+
+const record = await readiness.stop();
+const polls = record.reduce((sum, entry) => sum + entry.polls, 0);
+const lapses = record.filter((entry) => entry.http503 > 0 || entry.notServing > 0);
+console.log(
+  `  readiness during the levels: ${polls} polls of /health/ready and gRPC Check("") over six services, ${
+    lapses.length === 0
+      ? "every one 200 and SERVING"
+      : lapses
+          .map((e) => `port ${e.port}: ${e.http503} not 200, ${e.notServing} not SERVING`)
+          .join("; ")
+  }`,
+);
 
 const metrics = await (await fetch(`http://127.0.0.1:${portBase}/metrics`)).text();
 const step = (name, kind) =>
