@@ -4,8 +4,9 @@ import type { Checker, CheckResult } from "./checker.js";
 /** Options for {@link createPostgresCheck}. */
 export interface PostgresCheckOptions {
   /**
-   * A round trip slower than this degrades the service. Default 1000 ms: ten times what a
-   * busy pool adds at the benchmark's throughput, so load alone never crosses it.
+   * A round trip slower than this degrades the service. Default 1000 ms: a query that waits
+   * for a busy pool's next free connection takes milliseconds, so only a database in trouble
+   * crosses it (and only three evaluations running take readiness away).
    */
   slowMs?: number;
 }
