@@ -26,8 +26,10 @@ export interface DependencyClients<Deps extends DependencyServices> {
 }
 
 // Keepalive on each dependency's session: a peer that vanished without closing its socket
-// (a killed host, a dropped route) breaks the health watch within this, not at TCP's leisure.
-const keepalive = { pingIntervalMs: 10_000, pingTimeoutMs: 5_000 };
+// (a killed host, a dropped route) breaks the health watch within 10 s plus connect-node's
+// 15 s PING timeout, not at TCP's leisure. The timeout stays generous: a PING a busy peer is
+// slow to answer must not tear down the calls in flight on the session.
+const keepalive = { pingIntervalMs: 10_000 };
 
 /**
  * Connects to each dependency over gRPC (h2c, one HTTP/2 session each), presenting the
