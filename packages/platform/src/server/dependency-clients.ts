@@ -13,6 +13,7 @@ import {
 } from "../resilience/dependency-breaker.js";
 import { createResilientClient } from "../resilience/resilient-client.js";
 import type { DependencyServices } from "./service-definition.js";
+import type { TlsClientOptions } from "./tls-settings.js";
 
 /** A service's wired dependencies: one client, breaker and health check for each. */
 export interface DependencyClients<Deps extends DependencyServices> {
@@ -24,24 +25,25 @@ export interface DependencyClients<Deps extends DependencyServices> {
 }
 
 /**
- * Connects to each dependency over gRPC (h2c, one HTTP/2 session each), presenting the
- * internal token on every call, and wraps its generated client with the dependency's
- * deadline, breaker and retry policy. Each also gets a health check calling its
- * grpc.health.v1 over the same transport.
+ * Connects to each dependency over gRPC (h2c, or TLS with `tls` for an https:// URL; one
+ * HTTP/2 session each), presenting the internal token on every call, and wraps its generated
+ * client with the dependency's deadline, breaker and retry policy. Each also gets a health
+ * check calling its grpc.health.v1 over the same transport.
  */
 export function connectDependencies<Deps extends DependencyServices>(
   services: Deps,
   settings: { [K in keyof Deps]: DependencyConfig },
-  options: { token: Secret; logger: Logger; metrics: ServiceMetrics },
+  options: { token: Secret; logger: Logger; metrics: ServiceMetrics; tls?: TlsClientOptions },
 ): DependencyClients<Deps> {
-  const { token, ...observability } = options;
+  const { token, tls, ...observability } = options;
   const clients: Record<string, unknown> = {};
   const breakers: Record<string, DependencyBreaker> = {};
   const checks: Checker[] = [];
   const sessions: Http2SessionManager[] = [];
   for (const [name, service] of Object.entries(services)) {
     const { url, breaker: policy, timeoutMs, retry } = settings[name] as DependencyConfig;
-    const sessionManager = new Http2SessionManager(url);
+    // An http:// URL connects without TLS, whatever `tls` holds.
+    const sessionManager = new Http2SessionManager(url, undefined, tls);
     sessions.push(sessionManager);
     const transport = createGrpcTransport({
       baseUrl: url,
