@@ -23,6 +23,13 @@ const rootDir = fileURLToPath(new URL("../../../", import.meta.url));
 const k8sDir = path.join(rootDir, "deploy/k8s");
 const readText = (file: string) => readFileSync(path.join(rootDir, file), "utf8");
 
+const dockerfile = readText("Dockerfile");
+const finalStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM ") + 1);
+/** Where the image has grpc_health_probe: the destination of the final stage's COPY of it. */
+const probeBinary =
+  finalStage.match(/^COPY --from=\S+ \S*\/grpc_health_probe (\/\S+)$/m)?.[1] ??
+  "(not in the image)";
+
 const byName = new Map(serviceDefinitions.map((definition) => [definition.name, definition]));
 const names = serviceDefinitions.map((definition) => definition.name);
 
@@ -78,6 +85,48 @@ function drainMs(definition: AnyServiceDefinition, env: Env): number {
   // Readiness 503 for the delay, in-flight calls for up to the timeout, then background work
   // (outbox relay, reconciler) for up to the timeout again, before storage closes.
   return SHUTDOWN_DELAY_MS + 2 * SHUTDOWN_TIMEOUT_MS;
+}
+
+/** grpc_health_probe's arguments as flags: `-addr=host:port` → addr, `-tls` → "true". */
+function probeFlags(args: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    args.map((arg) => {
+      const at = arg.indexOf("=");
+      return at < 0
+        ? [arg.replace(/^-+/, ""), "true"]
+        : [arg.slice(0, at).replace(/^-+/, ""), arg.slice(at + 1)];
+    }),
+  );
+}
+
+/**
+ * Checks a grpc_health_probe command: the binary where the image has it, the service's port,
+ * and with `tls` the CA, certificate and key the service itself is configured with (the probe
+ * presents the service's own certificate) and the name its certificate carries.
+ */
+function expectHealthProbe(
+  command: readonly string[],
+  definition: AnyServiceDefinition,
+  tls?: { env: Env; serverName: string },
+): Record<string, string> {
+  const [binary, ...args] = command;
+  expect(binary, "grpc_health_probe where the Dockerfile installs it").toBe(probeBinary);
+  const flags = probeFlags(args);
+  expect(flags.addr, `${definition.name} probe address`).toBe(
+    `127.0.0.1:${definition.defaultPort}`,
+  );
+  if (!tls) {
+    expect(flags.tls, `${definition.name} probe in cleartext`).toBeUndefined();
+    return flags;
+  }
+  expect(flags).toMatchObject({
+    tls: "true",
+    "tls-ca-cert": tls.env.TLS_CA_FILE,
+    "tls-client-cert": tls.env.TLS_CERT_FILE,
+    "tls-client-key": tls.env.TLS_KEY_FILE,
+    "tls-server-name": tls.serverName,
+  });
+  return flags;
 }
 
 /** Checks each `<DEP>_URL` in `env` names the dependency's host (a service name) and port. */
@@ -228,6 +277,63 @@ describe("docker-compose.yml", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// docker-compose.tls.yml (on top of docker-compose.yml)
+
+const composeTls = parse(readText("docker-compose.tls.yml"), { merge: true }) as {
+  services: Record<string, ComposeService>;
+};
+
+/** A service as `docker compose -f docker-compose.yml -f docker-compose.tls.yml` merges it. */
+function composeTlsService(name: string) {
+  const base = composeService(name);
+  const overlay = composeTls.services[name];
+  if (!overlay) throw new Error(`docker-compose.tls.yml has no service "${name}"`);
+  return {
+    env: { ...composeEnv(base), ...composeEnv(overlay) },
+    // Volumes are merged by target; healthcheck.test is replaced (Compose's merge rules).
+    volumeTargets: [...(base.volumes ?? []), ...(overlay.volumes ?? [])].map(
+      (volume) => interpolate(String(volume)).split(":")[1],
+    ),
+    test: [overlay.healthcheck?.test ?? base.healthcheck?.test ?? []].flat(),
+  };
+}
+
+describe("docker-compose.tls.yml", () => {
+  it.each(names)(
+    "turns TLS on for %s with settings it accepts and its certificates mounted",
+    (name) => {
+      const definition = byName.get(name) as AnyServiceDefinition;
+      const { env, volumeTargets } = composeTlsService(name);
+      expect(configProblems(definition, env)).toEqual([]);
+      for (const variable of ["TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CA_FILE"]) {
+        expect(volumeTargets, variable).toContain(path.posix.dirname(env[variable] ?? ""));
+      }
+      // Mutual TLS between the services; merchants call the gateway without certificates.
+      expect(env.TLS_CLIENT_AUTH).toBe(name === "gateway" ? "none" : "require");
+      expectDependencyUrls(definition, env);
+      for (const dependency of Object.keys(definition.dependencies)) {
+        expect(env[`${dependency.toUpperCase()}_URL`]).toMatch(/^https:/);
+      }
+    },
+  );
+
+  it.each(names)("health-checks %s over TLS with the image's grpc_health_probe", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    const { env, test } = composeTlsService(name);
+    expect(test[0]).toBe("CMD");
+    const flags = expectHealthProbe(test.slice(1), definition, { env, serverName: name });
+    expect(flags.service).toBe(definition.service.typeName);
+  });
+
+  it("has a development certificate naming every service as compose does", () => {
+    const script = readText("scripts/dev-tls-certificates.sh");
+    const listed = script.match(/^services="([^"]*)"$/m)?.[1]?.split(" ") ?? [];
+    expect([...listed].sort()).toEqual([...names].sort());
+    expect(script).toContain('sign tls kassa-services "serverAuth,clientAuth"');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // deploy/k8s
 
 interface Probe {
@@ -260,6 +366,8 @@ interface Container {
   livenessProbe?: Probe;
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
   securityContext?: { readOnlyRootFilesystem?: boolean; allowPrivilegeEscalation?: boolean };
+  lifecycle?: { preStop?: { exec?: { command: string[] }; sleep?: { seconds: number } } };
+  volumeMounts?: Array<{ name: string; mountPath: string; readOnly?: boolean }>;
 }
 
 interface Manifest {
@@ -279,6 +387,7 @@ interface Manifest {
         containers: Container[];
         terminationGracePeriodSeconds?: number;
         securityContext?: { runAsNonRoot?: boolean; runAsUser?: number };
+        volumes?: Array<{ name: string; secret?: { secretName: string } }>;
       };
     };
   };
@@ -301,11 +410,11 @@ const exampleSecrets = loadManifests("secret.example.yaml").filter((m) => m.kind
 /** Tokens, and the storage URLs that carry passwords: only ever in the Secret. */
 const secretVariables = ["KASSA_INTERNAL_TOKEN", "KASSA_ADMIN_TOKEN", "DATABASE_URL", "REDIS_URL"];
 
-const find = (kind: string, name: string) =>
-  manifests.find((manifest) => manifest.kind === kind && manifest.metadata.name === name);
+const find = (kind: string, name: string, from: Manifest[] = manifests) =>
+  from.find((manifest) => manifest.kind === kind && manifest.metadata.name === name);
 
-function deploymentOf(name: string) {
-  const deployment = find("Deployment", name);
+function deploymentOf(name: string, from: Manifest[] = manifests) {
+  const deployment = find("Deployment", name, from);
   const container = deployment?.spec?.template?.spec.containers.find((c) => c.name === name);
   if (!deployment?.spec?.template || !container) {
     throw new Error(`deploy/k8s has no Deployment "${name}" with a container "${name}"`);
@@ -320,9 +429,9 @@ interface EnvEntry {
 }
 
 /** A container's environment as Kubernetes builds it: envFrom first, then env overriding it. */
-function containerEnv(container: Container): Map<string, EnvEntry> {
+function containerEnv(container: Container, from: Manifest[] = manifests): Map<string, EnvEntry> {
   const configMap = (name: string) => {
-    const found = find("ConfigMap", name);
+    const found = find("ConfigMap", name, from);
     expect(found, `ConfigMap ${name}`).toBeDefined();
     return found?.data ?? {};
   };
@@ -371,6 +480,21 @@ function probePort(container: Container, probe: Probe | undefined): number | und
     container,
     probe?.grpc?.port ?? probe?.httpGet?.port ?? probe?.tcpSocket?.port,
   );
+}
+
+/** What the grace period must leave beyond the preStop sleep and the drain. */
+const marginMs = 5000;
+
+/**
+ * How long a container's preStop hook holds SIGTERM back: the native `sleep` action, or an
+ * exec of the image's `sleep` (coreutils, in node:22-slim). Anything else counts as 0.
+ */
+function preStopMs(container: Container): number {
+  const { exec, sleep } = container.lifecycle?.preStop ?? {};
+  if (sleep) return sleep.seconds * 1000;
+  const [binary, seconds, ...rest] = exec?.command ?? [];
+  const isSleep = binary === "sleep" || binary === "/bin/sleep" || binary === "/usr/bin/sleep";
+  return isSleep && rest.length === 0 && /^\d+$/.test(seconds ?? "") ? Number(seconds) * 1000 : 0;
 }
 
 /** Whether a non-empty label selector picks pods with `labels`. */
@@ -472,8 +596,12 @@ describe("Kubernetes manifests (deploy/k8s)", () => {
     expect(Number(env.SHUTDOWN_DELAY_MS), "SHUTDOWN_DELAY_MS lets endpoints drain").toBeGreaterThan(
       0,
     );
+    // SIGTERM waits for the preStop sleep, then the service drains; the kubelet kills the
+    // pod when the grace period is over, so it must cover both, with room to spare.
+    const preStop = preStopMs(container);
+    expect(preStop, "preStop sleep lets endpoints update before SIGTERM").toBeGreaterThan(0);
     const grace = pod.spec.terminationGracePeriodSeconds ?? 30;
-    expect(grace * 1000).toBeGreaterThan(drainMs(definition, env));
+    expect(grace * 1000).toBeGreaterThanOrEqual(preStop + drainMs(definition, env) + marginMs);
   });
 
   it("keeps two gateways, guarded by a PodDisruptionBudget", () => {
@@ -493,8 +621,6 @@ describe("Kubernetes manifests (deploy/k8s)", () => {
 // Dockerfile
 
 describe("Dockerfile", () => {
-  const dockerfile = readText("Dockerfile");
-
   it("copies every workspace's package.json before npm ci, so the install layer is complete", () => {
     const workspaces = (JSON.parse(readText("package.json")) as { workspaces: string[] })
       .workspaces;
@@ -522,9 +648,190 @@ describe("Dockerfile", () => {
   });
 
   it("runs the services on node:22-slim as a non-root user", () => {
-    const finalStage = dockerfile.slice(dockerfile.lastIndexOf("\nFROM ") + 1);
     expect(finalStage).toMatch(/^FROM node:22-slim\b/);
     const user = finalStage.match(/^USER\s+(\S+)/m)?.[1] ?? "root";
     expect(user.split(":")[0]).not.toMatch(/^(root|0)$/);
   });
+
+  it("ships grpc_health_probe: a pinned release, its SHA-256 checked for amd64 and arm64", () => {
+    expect(probeBinary).toBe("/usr/local/bin/grpc_health_probe");
+    const version = dockerfile.match(/^ARG GRPC_HEALTH_PROBE_VERSION=(v\d+\.\d+\.\d+)$/m)?.[1];
+    expect(version, "a pinned version").toBeDefined();
+    const download = dockerfile.match(/^ADD (https:\/\/\S+) (\S+)$/m);
+    expect(download?.[1]).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the Dockerfile's own build arguments
+      "https://github.com/grpc-ecosystem/grpc-health-probe/releases/download/${GRPC_HEALTH_PROBE_VERSION}/grpc_health_probe-linux-${TARGETARCH}",
+    );
+    // The downloaded file is checked, in the RUN that installs it, against a sum per architecture.
+    const install = dockerfile.slice(dockerfile.indexOf(download?.[0] ?? "\0"));
+    const run = install.slice(install.indexOf("\nRUN "), install.indexOf("\n\n"));
+    for (const arch of ["amd64", "arm64"]) {
+      expect(run).toMatch(new RegExp(`^\\s+${version}/${arch}\\) sum=[0-9a-f]{64} ;;`, "m"));
+    }
+    expect(run).toContain(`"\${sum}  ${download?.[2]}" | sha256sum -c -`);
+    expect(run).toContain(`install -m 0755 ${download?.[2]}`);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// deploy/k8s-exec-probes and deploy/k8s-tls: kustomize overlays of deploy/k8s
+
+interface Overlay {
+  resources?: string[];
+  patches?: Array<{ path: string; target?: { kind: string; name: string } }>;
+}
+
+type JsonPatch = Array<{ op: "add" | "replace" | "remove"; path: string; value?: unknown }>;
+
+/**
+ * Applies an RFC 6902 patch as kustomize does; a `replace` or `remove` of something missing
+ * fails, so a patch cannot silently stop matching the base.
+ */
+function applyJsonPatch(document: unknown, operations: JsonPatch): void {
+  for (const { op, path: pointer, value } of operations) {
+    const keys = pointer
+      .split("/")
+      .slice(1)
+      .map((key) => key.replaceAll("~1", "/").replaceAll("~0", "~"));
+    const last = keys.pop() ?? "";
+    let parent = document as Record<string, unknown> | unknown[] | undefined;
+    for (const key of keys) parent = (parent as Record<string, never> | undefined)?.[key];
+    expect(parent, `${op} ${pointer}`).toBeTypeOf("object");
+    if (Array.isArray(parent)) {
+      const index = last === "-" ? parent.length : Number(last);
+      if (op !== "add") expect(index, `${op} ${pointer}`).toBeLessThan(parent.length);
+      parent.splice(index, op === "add" ? 0 : 1, ...(op === "remove" ? [] : [value]));
+    } else {
+      const object = parent as Record<string, unknown>;
+      if (op !== "add") expect(object, `${op} ${pointer}`).toHaveProperty([last]);
+      if (op === "remove") delete object[last];
+      else object[last] = value;
+    }
+  }
+}
+
+/** Merges a strategic-merge patch's maps into `target` (lists and scalars are replaced). */
+function mergeMaps(target: Record<string, unknown>, patch: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(patch)) {
+    const current = target[key];
+    const bothMaps = [current, value].every((v) => typeof v === "object" && v && !Array.isArray(v));
+    if (bothMaps) mergeMaps(current as Record<string, unknown>, value as Record<string, unknown>);
+    else target[key] = value;
+  }
+}
+
+/** deploy/<dir>: the base manifests with the overlay's patches applied. */
+function overlayManifests(dir: string): { overlay: Overlay; manifests: Manifest[] } {
+  const root = path.join(rootDir, "deploy", dir);
+  const overlay = parse(readFileSync(path.join(root, "kustomization.yaml"), "utf8")) as Overlay;
+  const result = structuredClone(manifests);
+  for (const entry of overlay.patches ?? []) {
+    const patch = parse(readFileSync(path.join(root, entry.path), "utf8")) as unknown;
+    const { kind, name } = entry.target ?? {
+      kind: (patch as Manifest).kind,
+      name: (patch as Manifest).metadata.name,
+    };
+    const document = find(kind, name, result);
+    expect(document, `${dir}/${entry.path}: ${kind} ${name}`).toBeDefined();
+    if (entry.target) applyJsonPatch(document, patch as JsonPatch);
+    else
+      mergeMaps(document as unknown as Record<string, unknown>, patch as Record<string, unknown>);
+  }
+  return { overlay, manifests: result };
+}
+
+describe.each(["k8s-exec-probes", "k8s-tls"])("deploy/%s", (dir) => {
+  it("is an overlay of deploy/k8s listing every patch beside it (examples aside)", () => {
+    const { overlay } = overlayManifests(dir);
+    expect(overlay.resources).toEqual(["../k8s"]);
+    const files = readdirSync(path.join(rootDir, "deploy", dir)).filter(
+      (file) =>
+        /\.ya?ml$/.test(file) && file !== "kustomization.yaml" && !file.includes(".example."),
+    );
+    expect((overlay.patches ?? []).map((patch) => patch.path).sort()).toEqual(files.sort());
+  });
+});
+
+describe("Kubernetes with exec probes in cleartext (deploy/k8s-exec-probes)", () => {
+  const overlay = overlayManifests("k8s-exec-probes").manifests;
+
+  it.each(names)("asks %s's grpc.health.v1 with the image's grpc_health_probe", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    const { container } = deploymentOf(name, overlay);
+    const flags = expectHealthProbe(container.readinessProbe?.exec?.command ?? [], definition);
+    expect(flags.service).toBe(definition.service.typeName);
+    expect(probePort(container, container.livenessProbe)).toBe(definition.defaultPort);
+    expect(probePort(container, container.startupProbe)).toBe(definition.defaultPort);
+  });
+});
+
+describe("Kubernetes with TLS (deploy/k8s-tls)", () => {
+  const overlay = overlayManifests("k8s-tls").manifests;
+  const certificates = parseAllDocuments(
+    readFileSync(path.join(rootDir, "deploy/k8s-tls/certificates.example.yaml"), "utf8"),
+  ).map((document) => document.toJS() as Manifest & { spec: Record<string, unknown> });
+
+  it.each(names)("gives %s TLS settings it accepts, and https:// dependencies", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    const env = containerEnv(deploymentOf(name, overlay).container, overlay);
+    const problems = configProblems(definition, plainEnv(env));
+    expect(problems.filter((p) => env.get(p.variable)?.from !== "secret")).toEqual([]);
+    expect(env.get("TLS_CERT_FILE")?.value).toBeTruthy();
+    expect(env.get("TLS_CLIENT_AUTH")?.value).toBe(name === "gateway" ? "none" : "require");
+    expectDependencyUrls(definition, plainEnv(env));
+    for (const dependency of Object.keys(definition.dependencies)) {
+      expect(env.get(`${dependency.toUpperCase()}_URL`)?.value).toMatch(/^https:/);
+    }
+  });
+
+  it.each(names)("mounts %s's certificate Secret where its TLS variables point", (name) => {
+    const { pod, container } = deploymentOf(name, overlay);
+    const env = plainEnv(containerEnv(container, overlay));
+    for (const variable of ["TLS_CERT_FILE", "TLS_KEY_FILE", "TLS_CA_FILE"]) {
+      const directory = path.posix.dirname(env[variable] ?? "");
+      const mount = container.volumeMounts?.find((m) => m.mountPath === directory);
+      expect(mount, `${variable} is on a mounted volume`).toBeDefined();
+      expect(mount?.readOnly).toBe(true);
+      const volume = pod.spec.volumes?.find((v) => v.name === mount?.name);
+      expect(volume?.secret?.secretName).toBe(`${name}-tls`);
+    }
+  });
+
+  it.each(names)(
+    "probes %s over TLS with grpc_health_probe, presenting its certificate",
+    (name) => {
+      const definition = byName.get(name) as AnyServiceDefinition;
+      const { container } = deploymentOf(name, overlay);
+      const tls = { env: plainEnv(containerEnv(container, overlay)), serverName: name };
+      const ready = expectHealthProbe(
+        container.readinessProbe?.exec?.command ?? [],
+        definition,
+        tls,
+      );
+      expect(ready.service).toBe(definition.service.typeName);
+      expect(container.readinessProbe?.grpc).toBeUndefined();
+      // Started and alive when it answers at all: SERVING (0) or NOT_SERVING (4).
+      for (const probe of [container.startupProbe, container.livenessProbe]) {
+        const [shell, flag, script = ""] = probe?.exec?.command ?? [];
+        expect([shell, flag]).toEqual(["/bin/sh", "-c"]);
+        const [call = "", verdict] = script.split("; s=$?; ");
+        expectHealthProbe(call.split(" "), definition, tls);
+        expect(verdict).toBe('[ "$s" -eq 0 ] || [ "$s" -eq 4 ]');
+        expect(probe?.httpGet).toBeUndefined();
+      }
+    },
+  );
+
+  it.each(names)(
+    "has a cert-manager Certificate for %s naming it, for both ends of TLS",
+    (name) => {
+      const certificate = certificates.find(
+        (c) => c.kind === "Certificate" && c.spec.secretName === `${name}-tls`,
+      );
+      expect(certificate?.spec.dnsNames).toContain(name);
+      expect(certificate?.spec.usages).toEqual(
+        expect.arrayContaining(["server auth", "client auth"]),
+      );
+    },
+  );
 });

@@ -27,7 +27,9 @@ Where the operator commands look:
   services     http://127.0.0.1:8080-8085 (moved together by KASSA_PORT_BASE), or
                KASSA_<SERVICE>_URL, e.g. KASSA_MERCHANT_URL=http://merchant:8081
   admin token  KASSA_ADMIN_TOKEN, or the one \`kassa start\` keeps in .data/tokens.json
-               (KASSA_DATA_DIR/tokens.json when KASSA_DATA_DIR is set)`,
+               (KASSA_DATA_DIR/tokens.json when KASSA_DATA_DIR is set)
+  TLS          https:// services are verified with KASSA_TLS_CA_FILE; for mutual TLS the
+               CLI presents KASSA_TLS_CERT_FILE and KASSA_TLS_KEY_FILE`,
   )
   .exitOverride()
   .showHelpAfterError("(kassa help <command> shows its usage)");

@@ -3,7 +3,7 @@ import { type Client, Code, ConnectError, createClient } from "@connectrpc/conne
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { errorCodeName, presentBearerToken, type Secret } from "@kassa/platform";
 import { CliError } from "./cli-error.js";
-import { connectionFailure } from "./connection-failure.js";
+import { connectionFailure, tlsFailure } from "./connection-failure.js";
 import type { ServiceEndpoint } from "./service-endpoints.js";
 
 /**
@@ -29,6 +29,7 @@ export function operatorClient<S extends DescService>(
     createConnectTransport({
       baseUrl: endpoint.url,
       httpVersion: "1.1",
+      ...(endpoint.tls && { nodeOptions: endpoint.tls }),
       defaultTimeoutMs: callTimeoutMs,
       interceptors: [presentBearerToken(token)],
     }),
@@ -48,6 +49,10 @@ export function operatorClient<S extends DescService>(
 /** Turns whatever a call threw into the one line the operator reads. */
 export function rpcFailure(error: unknown, endpoint: ServiceEndpoint, method: string): CliError {
   const where = `${endpoint.name} (${endpoint.url})`;
+  const refusedTls = tlsFailure(error);
+  if (refusedTls) {
+    return new CliError(`${where} could not be reached over TLS: ${refusedTls}`, { cause: error });
+  }
   const unreachable = connectionFailure(error);
   if (unreachable) {
     return new CliError(`${where} is not reachable: ${unreachable}`, { cause: error });

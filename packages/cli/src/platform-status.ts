@@ -1,4 +1,5 @@
-import { connectionFailure } from "./connection-failure.js";
+import { fetchWithTls } from "@kassa/platform";
+import { connectionFailure, tlsFailure } from "./connection-failure.js";
 import { parseMetricSamples } from "./prometheus-text.js";
 import type { ServiceEndpoint } from "./service-endpoints.js";
 
@@ -77,8 +78,8 @@ export function platformHealthy(statuses: readonly ServiceStatus[]): boolean {
 async function serviceStatus(endpoint: ServiceEndpoint): Promise<ServiceStatus> {
   const base = { name: endpoint.name, url: endpoint.url, dependencies: endpoint.dependencies };
   const [health, metrics] = await Promise.allSettled([
-    get(`${endpoint.url}/health`),
-    get(`${endpoint.url}/metrics`),
+    get(`${endpoint.url}/health`, endpoint),
+    get(`${endpoint.url}/metrics`, endpoint),
   ]);
   if (health.status === "rejected") {
     const unreachable = connectionFailure(health.reason);
@@ -128,9 +129,8 @@ async function serviceStatus(endpoint: ServiceEndpoint): Promise<ServiceStatus> 
   };
 }
 
-async function get(url: string): Promise<{ status: number; body: string }> {
-  const response = await fetch(url, { signal: AbortSignal.timeout(probeTimeoutMs) });
-  return { status: response.status, body: await response.text() };
+function get(url: string, endpoint: ServiceEndpoint): Promise<{ status: number; body: string }> {
+  return fetchWithTls(url, { tls: endpoint.tls, signal: AbortSignal.timeout(probeTimeoutMs) });
 }
 
 /** The parts of a `/health` body `kassa status` shows, or undefined if it is not one. */
@@ -158,5 +158,7 @@ function describe(error: unknown): string {
   if (isTimeout(error)) {
     return `no answer within ${probeTimeoutMs / 1000} s`;
   }
+  const refusedTls = tlsFailure(error);
+  if (refusedTls) return `TLS: ${refusedTls}`;
   return connectionFailure(error) ?? (error instanceof Error ? error.message : String(error));
 }

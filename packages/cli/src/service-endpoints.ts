@@ -1,4 +1,6 @@
+import type { TlsClientOptions } from "@kassa/platform";
 import { usageError } from "./cli-error.js";
+import { operatorTls } from "./operator-tls.js";
 import type { PlatformService } from "./platform-services.js";
 import { servicesOnPorts } from "./start-platform.js";
 
@@ -12,12 +14,16 @@ export interface ServiceEndpoint {
   readonly typeName: string;
   /** Names of the services it calls (whose breakers it reports). */
   readonly dependencies: readonly string[];
+  /** For an `https://` URL: the CA to trust and the certificate to present (`KASSA_TLS_*`). */
+  readonly tls?: TlsClientOptions;
 }
 
 /**
  * The six services as the operator commands reach them, gateway first: `KASSA_<NAME>_URL`
  * when set (e.g. `KASSA_MERCHANT_URL=http://merchant:8081`), else `http://127.0.0.1:<port>` on
- * the ports `kassa start` uses (8080–8085, moved together by `KASSA_PORT_BASE`).
+ * the ports `kassa start` uses (8080–8085, moved together by `KASSA_PORT_BASE`). `https://`
+ * services are called with `KASSA_TLS_CA_FILE` (and `KASSA_TLS_CERT_FILE`/`KASSA_TLS_KEY_FILE`
+ * for mutual TLS).
  */
 export function serviceEndpoints(env: NodeJS.ProcessEnv): ServiceEndpoint[] {
   let services: PlatformService[];
@@ -26,6 +32,7 @@ export function serviceEndpoints(env: NodeJS.ProcessEnv): ServiceEndpoint[] {
   } catch (error) {
     throw usageError(error instanceof Error ? error.message : String(error));
   }
+  const tls = operatorTls(env);
   return services.map((service) => {
     const variable = `KASSA_${service.name.toUpperCase()}_URL`;
     const configured = env[variable];
@@ -35,6 +42,7 @@ export function serviceEndpoints(env: NodeJS.ProcessEnv): ServiceEndpoint[] {
       url,
       typeName: service.typeName,
       dependencies: service.dependencies,
+      ...(tls && url.startsWith("https:") && { tls }),
     };
   });
 }

@@ -3,9 +3,11 @@
  * whole public face; nothing imports its internals.
  *
  * - Service runtime: {@link defineService} describes a service, {@link runService} is its
- *   `main.ts`, {@link startService} starts it in-process (tests). One port serves gRPC (h2c),
+ *   `main.ts`, {@link startService} starts it in-process (tests). One port serves gRPC,
  *   Connect and gRPC-Web over HTTP/1.1 and HTTP/2, plus `/health`, `/health/live`,
- *   `/health/ready` and `/metrics`.
+ *   `/health/ready` and `/metrics`: cleartext (h2c), or TLS with ALPN and optionally mutual
+ *   TLS ({@link loadTlsSettings}: `TLS_CERT_FILE`, `TLS_KEY_FILE`, `TLS_CA_FILE`,
+ *   `TLS_CLIENT_AUTH`).
  * - Health: {@link Checker}, {@link createHealthMonitor} (with hysteresis), built-in Postgres,
  *   Redis and dependency checks, grpc.health.v1, {@link watchDependencyHealth} (a dependency's
  *   own readiness, pushed over its Watch stream).
@@ -100,12 +102,21 @@ export {
 } from "./resilience/retry-idempotent.js";
 export { isTransientError, transientCodes } from "./resilience/transient-error.js";
 export {
+  type FetchWithTlsInit,
+  type FetchWithTlsResponse,
+  fetchWithTls,
+} from "./server/fetch-with-tls.js";
+export {
   createObserveInterceptor,
   type RequestContext,
   requestContext,
   requestContextKey,
 } from "./server/observe-rpc.js";
-export { createOnePortServer, type OnePortServer } from "./server/one-port-server.js";
+export {
+  createOnePortServer,
+  type OnePortServer,
+  type OnePortServerOptions,
+} from "./server/one-port-server.js";
 export {
   type AnyServiceDefinition,
   type BaseConfig,
@@ -123,6 +134,14 @@ export {
   type StartServiceOptions,
   startService,
 } from "./server/service-runtime.js";
+export {
+  loadTlsSettings,
+  readTlsFiles,
+  type TlsClientOptions,
+  type TlsConfig,
+  type TlsFileSetting,
+  type TlsSettings,
+} from "./server/tls-settings.js";
 export {
   type Database,
   type DatabaseHandle,

@@ -47,11 +47,12 @@ export interface CliPlatform {
 
 /**
  * Starts the named services (default all six; dependencies must be among them), dependencies
- * first, on one fresh database.
+ * first, on one fresh database, each with `env` added (e.g. the TLS variables).
  */
 export async function startCliPlatform(
   label: string,
   names: readonly string[] = serviceDefinitions.map((definition) => definition.name),
+  env: Env = {},
 ): Promise<CliPlatform> {
   const database = await createTestDatabase(`cli_${label}`);
   const redisPrefix = uniqueRedisPrefix(`cli-${label}`);
@@ -70,6 +71,7 @@ export async function startCliPlatform(
             ...urls,
             HEALTH_POLL_INTERVAL_MS: "100",
             ...(definition.name === "gateway" ? quickGateway : {}),
+            ...env,
           },
         }),
       });

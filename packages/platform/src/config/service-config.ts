@@ -45,6 +45,22 @@ export function baseEnvSchema(defaultPort: number) {
     SHUTDOWN_DELAY_MS: envFields.durationMs(0),
     /** After SIGTERM and the delay: how long in-flight calls get to finish. */
     SHUTDOWN_TIMEOUT_MS: envFields.durationMs(10_000),
+    /**
+     * PEM certificate chain of the one port; with TLS_KEY_FILE it serves TLS (ALPN h2 and
+     * http/1.1) instead of cleartext. Also presented to dependencies that ask for one.
+     */
+    TLS_CERT_FILE: z.string().optional(),
+    /** PEM private key of TLS_CERT_FILE. */
+    TLS_KEY_FILE: z.string().optional(),
+    /**
+     * PEM CA bundle: https:// dependencies are verified against it (instead of Node's built-in
+     * CAs), and so are client certificates when TLS_CLIENT_AUTH=require.
+     */
+    TLS_CA_FILE: z.string().optional(),
+    /** `require`: mutual TLS, every caller must present a certificate signed by TLS_CA_FILE. */
+    TLS_CLIENT_AUTH: z
+      .enum(["none", "require"], { error: "must be none or require" })
+      .default("none"),
   });
 }
 

@@ -14,6 +14,7 @@ import {
 } from "../resilience/dependency-breaker.js";
 import { createResilientClient } from "../resilience/resilient-client.js";
 import type { DependencyServices } from "./service-definition.js";
+import type { TlsClientOptions } from "./tls-settings.js";
 
 /** A service's wired dependencies: one client, breaker, health watch and check for each. */
 export interface DependencyClients<Deps extends DependencyServices> {
@@ -32,17 +33,18 @@ export interface DependencyClients<Deps extends DependencyServices> {
 const keepalive = { pingIntervalMs: 10_000 };
 
 /**
- * Connects to each dependency over gRPC (h2c, one HTTP/2 session each), presenting the
- * internal token on every call, and wraps its generated client with the dependency's
- * deadline, breaker and retry policy. Each dependency's grpc.health.v1 is watched over the
- * same session: the watch feeds its health check and tells its breaker when it is back.
+ * Connects to each dependency over gRPC (h2c, or TLS with `tls` for an https:// URL; one
+ * HTTP/2 session each), presenting the internal token on every call, and wraps its generated
+ * client with the dependency's deadline, breaker and retry policy. Each dependency's
+ * grpc.health.v1 is watched over the same session: the watch feeds its health check and tells
+ * its breaker when it is back.
  */
 export function connectDependencies<Deps extends DependencyServices>(
   services: Deps,
   settings: { [K in keyof Deps]: DependencyConfig },
-  options: { token: Secret; logger: Logger; metrics: ServiceMetrics },
+  options: { token: Secret; logger: Logger; metrics: ServiceMetrics; tls?: TlsClientOptions },
 ): DependencyClients<Deps> {
-  const { token, ...observability } = options;
+  const { token, tls, ...observability } = options;
   const clients: Record<string, unknown> = {};
   const breakers: Record<string, DependencyBreaker> = {};
   const health: Record<string, DependencyHealth> = {};
@@ -50,7 +52,8 @@ export function connectDependencies<Deps extends DependencyServices>(
   const sessions: Http2SessionManager[] = [];
   for (const [name, service] of Object.entries(services)) {
     const { url, breaker: policy, timeoutMs, retry } = settings[name] as DependencyConfig;
-    const sessionManager = new Http2SessionManager(url, keepalive);
+    // An http:// URL connects without TLS, whatever `tls` holds.
+    const sessionManager = new Http2SessionManager(url, keepalive, tls);
     sessions.push(sessionManager);
     const transport = createGrpcTransport({
       baseUrl: url,

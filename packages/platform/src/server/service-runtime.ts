@@ -37,6 +37,7 @@ import type {
   ServiceContext,
   ServiceDefinition,
 } from "./service-definition.js";
+import { loadTlsSettings, tlsConfigProblems } from "./tls-settings.js";
 
 /** Options for {@link startService}. */
 export interface StartServiceOptions {
@@ -56,7 +57,7 @@ export interface RunningService<
 > {
   /** The bound port (the real one when PORT=0). */
   readonly port: number;
-  /** `http://127.0.0.1:<port>`, for clients in the same machine. */
+  /** `http://127.0.0.1:<port>` (`https://` with TLS), for clients in the same machine. */
   readonly url: string;
   readonly context: ServiceContext<Schema, Deps, EnvShape>;
   /**
@@ -91,6 +92,7 @@ export function loadServiceConfig<Deps extends DependencyServices, EnvShape exte
     }
   };
   const base = attempt(() => loadConfig(baseEnvSchema(definition.defaultPort), env));
+  if (base) problems.push(...tlsConfigProblems(base));
   const own = attempt(() => loadConfig(z.object(definition.env), env));
   const dependencies: Record<string, DependencyConfig | undefined> = {};
   for (const name of Object.keys(definition.dependencies)) {
@@ -115,6 +117,8 @@ export async function startService<
   options: StartServiceOptions = {},
 ): Promise<RunningService<Schema, Deps, EnvShape>> {
   const config = loadServiceConfig(definition, options.env ?? process.env);
+  // Certificates, key and CA are read here, once: replacing them takes a restart.
+  const tls = loadTlsSettings(config);
   const { name } = definition;
   const logger = createLogger({
     service: name,
@@ -142,6 +146,7 @@ export async function startService<
     token: config.KASSA_INTERNAL_TOKEN,
     logger,
     metrics,
+    tls: tls.client,
   });
   const closeStorage = async () => {
     dependencies.close();
@@ -204,6 +209,10 @@ export async function startService<
   });
   const server = createOnePortServer(
     withPlainRoutes(rpc, { service: name, health, registry: metrics.registry, logger }),
+    {
+      ...(tls.server && { tls: tls.server }),
+      onTlsError: (error) => logger.debug({ err: error }, "TLS handshake failed"),
+    },
   );
   let port: number;
   try {
@@ -220,6 +229,7 @@ export async function startService<
   logger.info(
     {
       port,
+      tls: tls.server ? (config.TLS_CLIENT_AUTH === "require" ? "mutual" : "on") : "off",
       database: database.kind,
       redis: redis.kind,
       dependencies: Object.keys(definition.dependencies),
@@ -248,7 +258,7 @@ export async function startService<
   };
   return {
     port,
-    url: `http://127.0.0.1:${port}`,
+    url: `${tls.server ? "https" : "http"}://127.0.0.1:${port}`,
     context,
     stop() {
       stopping ??= stop();

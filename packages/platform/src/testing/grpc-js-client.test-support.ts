@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import type { TlsClientOptions } from "../server/tls-settings.js";
 
 // An independent gRPC implementation (grpc-js, not Connect) to prove the wire protocol, the
 // way grpc_health_probe or a Kubernetes probe would speak it.
@@ -34,12 +35,17 @@ function unary<T>(client: grpc.Client, method: string, request: unknown): Promis
   });
 }
 
-/** grpc.health.v1 over grpc-js against `host:port` (plaintext h2c). */
-export function grpcJsHealth(address: string) {
-  const client: grpc.Client = new loaded.grpc.health.v1.Health(
-    address,
-    grpc.credentials.createInsecure(),
-  );
+/** grpc-js channel credentials: TLS trusting `tls.ca` (presenting `cert`/`key` when given). */
+export function grpcJsTls(tls: TlsClientOptions): grpc.ChannelCredentials {
+  return grpc.credentials.createSsl(tls.ca ?? null, tls.key ?? null, tls.cert ?? null);
+}
+
+/** grpc.health.v1 over grpc-js against `host:port` (plaintext h2c unless `credentials`). */
+export function grpcJsHealth(
+  address: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+) {
+  const client: grpc.Client = new loaded.grpc.health.v1.Health(address, credentials);
   return {
     check: (service: string) =>
       unary<{ status: string }>(client, "Check", { service }).then((r) => r.status),
@@ -76,12 +82,13 @@ export function grpcJsHealth(address: string) {
   };
 }
 
-/** kassa.order.v1.OrderService/GetOrder over grpc-js. */
-export function grpcJsGetOrder(address: string, orderId: string) {
-  const client: grpc.Client = new loaded.kassa.order.v1.OrderService(
-    address,
-    grpc.credentials.createInsecure(),
-  );
+/** kassa.order.v1.OrderService/GetOrder over grpc-js (plaintext h2c unless `credentials`). */
+export function grpcJsGetOrder(
+  address: string,
+  orderId: string,
+  credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure(),
+) {
+  const client: grpc.Client = new loaded.kassa.order.v1.OrderService(address, credentials);
   return unary<{ order: { id: string } }>(client, "GetOrder", { order_id: orderId }).finally(() =>
     client.close(),
   );

@@ -25,6 +25,11 @@ import { type RunningService, startService } from "../server/service-runtime.js"
 import { captureLogs, type LogCapture } from "./log-capture.js";
 
 export { captureLogs, type LogCapture } from "./log-capture.js";
+export {
+  createTestCertificates,
+  type TestCertificates,
+  type TestIdentity,
+} from "./test-certificates.js";
 
 /** The server tests create their databases on. */
 export const testPostgresAdminUrl =
