@@ -76,46 +76,47 @@ function violationIn(
         break;
       }
       case "list": {
+        // Only lists of strings or of messages hold text (see holdsText).
+        const itemMessage = field.listKind === "message" ? field.message : undefined;
         const items = value as unknown[];
         for (let index = 0; index < items.length; index++) {
-          const item = items[index];
-          if (field.listKind === "message") {
-            const violation = violationIn(
-              field.message,
-              item as Fields,
-              fieldPath.item(name, index),
-            );
-            if (violation) return violation;
-          } else {
-            const problem = textProblem(item as string, freeText);
-            if (problem) return { field: fieldPath.item(name, index), problem };
-          }
+          const at = () => fieldPath.item(name, index);
+          const violation = elementViolation(items[index], itemMessage, freeText, at);
+          if (violation) return violation;
         }
         break;
       }
       case "map": {
-        const stringValues = field.mapKind === "scalar" && field.scalar === ScalarType.STRING;
+        const valueMessage = field.mapKind === "message" ? field.message : undefined;
+        const textValues =
+          valueMessage !== undefined ||
+          (field.mapKind === "scalar" && field.scalar === ScalarType.STRING);
         for (const [key, entry] of Object.entries(value as Fields)) {
           // Map keys are object keys: strings whatever the key type, checked only for string maps.
           const keyProblem = field.mapKey === ScalarType.STRING && textProblem(key, false);
           if (keyProblem) return { field: name, problem: `keys ${keyProblem}` };
-          if (field.mapKind === "message") {
-            const violation = violationIn(
-              field.message,
-              entry as Fields,
-              fieldPath.entry(name, key),
-            );
-            if (violation) return violation;
-          } else if (stringValues) {
-            const problem = textProblem(entry as string, freeText);
-            if (problem) return { field: fieldPath.entry(name, key), problem };
-          }
+          if (!textValues) continue;
+          const at = () => fieldPath.entry(name, key);
+          const violation = elementViolation(entry, valueMessage, freeText, at);
+          if (violation) return violation;
         }
         break;
       }
     }
   }
   return undefined;
+}
+
+/** A list item or map value: a message to walk, or a string to check; `at` names it. */
+function elementViolation(
+  element: unknown,
+  message: DescMessage | undefined,
+  freeText: boolean,
+  at: () => string,
+): TextViolation | undefined {
+  if (message) return violationIn(message, element as Fields, at());
+  const problem = textProblem(element as string, freeText);
+  return problem ? { field: at(), problem } : undefined;
 }
 
 /** The field's value in `message`; for a oneof member only while it is the chosen case. */
