@@ -1,5 +1,6 @@
-import { Code, ConnectError } from "@connectrpc/connect";
+import { ConnectError } from "@connectrpc/connect";
 import { databaseRefusalOf, summariseStatement } from "../storage/database-error.js";
+import { errorCodeName } from "./error-code-name.js";
 
 /**
  * An error as a Kassa log line carries it: what failed and where, never the data involved.
@@ -11,7 +12,7 @@ export interface LoggedError {
   readonly type: string;
   readonly message: string;
   readonly stack?: string;
-  /** A driver or system code (`ECONNREFUSED`), a SQLSTATE (`23505`), or a Connect code name. */
+  /** A driver or system code (`ECONNREFUSED`), a SQLSTATE (`23505`), or a Connect code (`internal`). */
   readonly code?: string | number;
   /** Of a failed statement: its first keyword (`insert`) and main table (`risk.decisions`). */
   readonly operation?: string;
@@ -114,7 +115,7 @@ function factsOf(error: ErrorLike): Omit<LoggedError, "type" | "stack" | "cause"
     };
   }
   if (error instanceof ConnectError) {
-    return { message: error.message, code: Code[error.code] };
+    return { message: error.message, code: errorCodeName(error) };
   }
   const { code, errno, syscall, address, port } = error;
   return {
