@@ -13,11 +13,9 @@ let certs: TestCertificates;
 let platform: CliPlatform;
 beforeAll(async () => {
   certs = await createTestCertificates();
-  platform = await startCliPlatform(
-    "tls",
-    ["merchant", "accounting"],
-    certs.serviceEnv({ mutual: true }),
-  );
+  platform = await startCliPlatform("tls", ["merchant", "accounting"], {
+    env: certs.serviceEnv({ mutual: true }),
+  });
 });
 afterAll(async () => {
   await platform?.stop();

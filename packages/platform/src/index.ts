@@ -18,8 +18,12 @@
  * - Domain: {@link createId} (prefixed ULIDs), {@link currencyExponent} (ISO 4217),
  *   {@link requestFields} (INVALID_ARGUMENT naming the field), {@link rpcErrors} (the error
  *   catalogue), {@link encodePageToken} / {@link decodePageToken} / {@link pageSizeOf}.
- * - Config, logging, metrics, clock: {@link loadConfig}, {@link createLogger},
- *   {@link createServiceMetrics}, {@link Clock}.
+ * - Input hygiene, run by the runtime on every request: {@link createInputHygieneInterceptor}
+ *   refuses text that cannot be stored ({@link unstorableText}), naming the field in
+ *   {@link fieldPath} notation.
+ * - Config, logging, metrics, clock: {@link loadConfig}, {@link createLogger} (errors logged by
+ *   {@link serializeError}: never a query's parameters), {@link createServiceMetrics},
+ *   {@link Clock}. {@link Secret} holds tokens and personal data, printing masked.
  */
 
 export {
@@ -40,6 +44,7 @@ export {
 } from "./config/service-config.js";
 export { apiKeyCacheKey, apiKeyDigest } from "./domain/api-key-digest.js";
 export { currencyExponent, isCurrency } from "./domain/currency.js";
+export { fieldPath } from "./domain/field-path.js";
 export { createId, isId } from "./domain/ids.js";
 export {
   decodePageToken,
@@ -50,6 +55,7 @@ export {
 } from "./domain/page-token.js";
 export { maxAmount, requestFields } from "./domain/request-fields.js";
 export { rpcErrors } from "./domain/rpc-errors.js";
+export { type TextViolation, unstorableText } from "./domain/unstorable-text.js";
 export type {
   Checker,
   CheckReport,
@@ -79,6 +85,7 @@ export { createPostgresCheck, type PostgresCheckOptions } from "./health/postgre
 export { createRedisCheck, type RedisCheckOptions } from "./health/redis-check.js";
 export { type Clock, systemClock } from "./observability/clock.js";
 export { errorCodeName } from "./observability/error-code-name.js";
+export { type LoggedError, serializeError } from "./observability/error-serializer.js";
 export { createLogger, type Logger, type LoggerConfig } from "./observability/logger.js";
 export { createServiceMetrics, type ServiceMetrics } from "./observability/metrics.js";
 export {
@@ -106,6 +113,7 @@ export {
   type FetchWithTlsResponse,
   fetchWithTls,
 } from "./server/fetch-with-tls.js";
+export { createInputHygieneInterceptor } from "./server/input-hygiene.js";
 export {
   createObserveInterceptor,
   type RequestContext,
@@ -150,6 +158,7 @@ export {
   openDatabase,
   type PoolUsage,
 } from "./storage/database.js";
+export { type DatabaseRefusal, databaseRefusalOf } from "./storage/database-error.js";
 export { createRedisStore, type RedisStoreOptions } from "./storage/ioredis-store.js";
 export { createMemoryRedisStore } from "./storage/memory-redis-store.js";
 export type { RedisStore, SetOptions } from "./storage/redis-store.js";

@@ -2,14 +2,17 @@ import { createHmac } from "node:crypto";
 import type { Logger, RedisStore, Secret } from "@kassa/platform";
 import type { VelocityDimension, VelocityLimit } from "./risk-rules.js";
 
-/** Who one Assess call is counted for; absent customer fields are not counted. */
+/**
+ * Who one Assess call is counted for; absent customer fields are not counted. The customer's
+ * values are personal data, masked until they are hashed into a key.
+ */
 export interface VelocitySubjects {
   readonly merchantId: string;
   /** Canonical IP text. */
-  readonly ip?: string | undefined;
+  readonly ip?: Secret | undefined;
   /** Lower-cased email. */
-  readonly email?: string | undefined;
-  readonly deviceId?: string | undefined;
+  readonly email?: Secret | undefined;
+  readonly deviceId?: Secret | undefined;
 }
 
 /** What counting one call found. */
@@ -65,9 +68,9 @@ export function createVelocityCounter(options: VelocityCounterOptions): Velocity
   return {
     async count(subjects) {
       const candidates: Array<[VelocityDimension, string | undefined]> = [
-        ["ip", subjects.ip],
-        ["email", subjects.email],
-        ["device_id", subjects.deviceId],
+        ["ip", subjects.ip?.reveal()],
+        ["email", subjects.email?.reveal()],
+        ["device_id", subjects.deviceId?.reveal()],
         ["merchant", subjects.merchantId],
       ];
       const counted = candidates.filter((candidate): candidate is [VelocityDimension, string] =>

@@ -8,6 +8,7 @@ import { type Env, startService } from "@kassa/platform";
 import {
   createTestDatabase,
   freePort,
+  type LogCapture,
   testServiceEnv,
   testTokens,
   uniqueRedisPrefix,
@@ -42,17 +43,20 @@ export interface CliPlatform {
   readonly services: Readonly<Record<string, CliTestService>>;
   /** `KASSA_<NAME>_URL` for all six (a closed port for any not started) and the admin token. */
   readonly cliEnv: Readonly<Record<string, string>>;
+  /** The one database every service uses, each in its own schema. */
+  readonly databaseUrl: string;
   stop(): Promise<void>;
 }
 
 /**
  * Starts the named services (default all six; dependencies must be among them), dependencies
- * first, on one fresh database, each with `env` added (e.g. the TLS variables).
+ * first, on one fresh database, each with `options.env` added (e.g. the TLS variables). With
+ * `options.logs`, every service logs (level info) into it.
  */
 export async function startCliPlatform(
   label: string,
   names: readonly string[] = serviceDefinitions.map((definition) => definition.name),
-  env: Env = {},
+  options: { env?: Env; logs?: LogCapture } = {},
 ): Promise<CliPlatform> {
   const database = await createTestDatabase(`cli_${label}`);
   const redisPrefix = uniqueRedisPrefix(`cli-${label}`);
@@ -71,9 +75,11 @@ export async function startCliPlatform(
             ...urls,
             HEALTH_POLL_INTERVAL_MS: "100",
             ...(definition.name === "gateway" ? quickGateway : {}),
-            ...env,
+            ...(options.logs && { LOG_LEVEL: "info" }),
+            ...options.env,
           },
         }),
+        ...(options.logs && { logDestination: options.logs.stream }),
       });
       let stopped: Promise<void> | undefined;
       services[definition.name] = {
@@ -100,6 +106,7 @@ export async function startCliPlatform(
   return {
     services,
     cliEnv,
+    databaseUrl: database.url,
     async stop() {
       // The gateway first, so its workers stop before their dependencies do.
       for (const definition of [...definitions].reverse()) {

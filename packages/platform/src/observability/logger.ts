@@ -1,4 +1,5 @@
 import { type Logger, type LoggerOptions, pino } from "pino";
+import { serializeError } from "./error-serializer.js";
 
 export type { Logger } from "pino";
 
@@ -14,7 +15,10 @@ export interface LoggerConfig {
 
 /**
  * Paths pino replaces with `[redacted]` wherever they appear in a log object: a last line of
- * defence, because secrets should never be handed to the logger in the first place.
+ * defence, because secrets and personal data should never be handed to the logger in the
+ * first place (they travel as `Secret`s, which print masked). Covers credentials, the
+ * customer's data (emails, IPs, device ids), payment-method tokens, and a database error's
+ * parameters and detail should one arrive outside `err` (whose serializer drops them).
  */
 const redactedPaths = [
   "authorization",
@@ -31,6 +35,24 @@ const redactedPaths = [
   "*.paymentMethod",
   "password",
   "*.password",
+  "payment_method",
+  "*.payment_method",
+  "customer",
+  "*.customer",
+  "email",
+  "*.email",
+  "ip",
+  "*.ip",
+  "deviceId",
+  "*.deviceId",
+  "device_id",
+  "*.device_id",
+  "params",
+  "*.params",
+  "parameters",
+  "*.parameters",
+  "detail",
+  "*.detail",
 ];
 
 /** Creates the JSON logger a service writes every line through. */
@@ -41,6 +63,8 @@ export function createLogger(config: LoggerConfig): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: redactedPaths, censor: "[redacted]" },
+    // Errors are logged by what failed and where, never the data involved: see serializeError.
+    serializers: { err: serializeError, error: serializeError },
   };
   // Synchronous writes to stdout: lines stay in the order they were logged and none is lost
   // when the process exits or crashes right after logging (pino's default buffers and, on a

@@ -27,6 +27,7 @@ import { createRedisStore } from "../storage/ioredis-store.js";
 import { createMemoryRedisStore } from "../storage/memory-redis-store.js";
 import { connectDependencies } from "./dependency-clients.js";
 import { createGrpcReflectionService } from "./grpc-reflection-service.js";
+import { createInputHygieneInterceptor, strictJsonOptions } from "./input-hygiene.js";
 import { createObserveInterceptor } from "./observe-rpc.js";
 import { createOnePortServer } from "./one-port-server.js";
 import { withPlainRoutes } from "./plain-routes.js";
@@ -203,8 +204,10 @@ export async function startService<
     interceptors: [
       createObserveInterceptor(logger, metrics),
       access,
+      createInputHygieneInterceptor(),
       ...(definition.interceptors?.(context) ?? []),
     ],
+    jsonOptions: strictJsonOptions,
     shutdownSignal: abandon.signal,
   });
   const server = createOnePortServer(

@@ -93,3 +93,24 @@ export function grpcJsGetOrder(
     client.close(),
   );
 }
+
+/**
+ * One unary call over grpc-js whose request is given as encoded bytes, exactly as they go on
+ * the wire (e.g. bytes no protobuf library would produce); resolves with the response bytes.
+ */
+export function grpcJsRawUnary(
+  address: string,
+  path: string,
+  request: Uint8Array,
+): Promise<Buffer> {
+  const client = new grpc.Client(address, grpc.credentials.createInsecure());
+  return new Promise<Buffer>((resolve, reject) => {
+    client.makeUnaryRequest(
+      path,
+      (bytes: Buffer) => bytes,
+      (bytes: Buffer) => bytes,
+      Buffer.from(request),
+      (error, response) => (error || !response ? reject(error) : resolve(response)),
+    );
+  }).finally(() => client.close());
+}

@@ -1,10 +1,11 @@
+import type { Secret } from "@kassa/platform";
 import { and, eq, sql } from "drizzle-orm";
 import type { ProviderDecision } from "../providers/provider.js";
 import type { ChannelDatabase } from "./channel-database.js";
 import { releasedClaimCode } from "./released-claim.js";
 import { type ChargeRow, charges } from "./schema.js";
 
-/** A charge to claim, with the time it happens. */
+/** A charge to claim, with the time it happens; the payment method masked until written. */
 export interface NewCharge {
   id: string;
   channel: string;
@@ -12,7 +13,7 @@ export interface NewCharge {
   merchantId: string;
   amount: bigint;
   currency: string;
-  paymentMethod: string;
+  paymentMethod: Secret;
   description: string;
   at: Date;
 }
@@ -44,7 +45,7 @@ export const chargeRepository = {
         merchantId: charge.merchantId,
         amount: charge.amount,
         currency: charge.currency,
-        paymentMethod: charge.paymentMethod,
+        paymentMethod: charge.paymentMethod.reveal(),
         description: charge.description,
         status: "PENDING",
         createdAt: charge.at,

@@ -5,7 +5,7 @@ import {
   type ChargeResponse,
   ChargeResponseSchema,
 } from "@kassa/contracts/kassa/channel/v1/channel_pb";
-import { createId, requestFields, rpcErrors } from "@kassa/platform";
+import { createId, requestFields, rpcErrors, Secret } from "@kassa/platform";
 import { chargeMessage } from "../charge-message.js";
 import { chargeRepository } from "../db/charge-repository.js";
 import { isReleasedClaim } from "../db/released-claim.js";
@@ -37,7 +37,12 @@ export async function charge(
   if (!provider.currencies.includes(currency)) {
     throw rpcErrors.invalidArgument("currency", `is not supported by channel ${provider.name}`);
   }
-  const paymentMethod = requestFields.text("payment_method", request.paymentMethod);
+  // The payment method is a card token: it travels masked, revealed only into the statement
+  // and the provider's request.
+  const paymentMethod = new Secret(
+    requestFields.text("payment_method", request.paymentMethod),
+    "payment method",
+  );
   const description = requestFields.text("description", request.description, {
     max: 1000,
     optional: true,
@@ -91,7 +96,7 @@ async function chargeAtProvider(
       merchantId: charge.merchantId,
       amount: charge.amount,
       currency: charge.currency,
-      paymentMethod: charge.paymentMethod,
+      paymentMethod: new Secret(charge.paymentMethod, "payment method"),
       description: charge.description,
     },
     boundedProviderCall(call, context.providerCallTimeoutMs),
@@ -118,13 +123,15 @@ async function firstOutcome(
 
 function sameCharge(
   charge: ChargeRow,
-  wanted: Pick<ChargeRow, "merchantId" | "amount" | "currency" | "paymentMethod" | "description">,
+  wanted: Pick<ChargeRow, "merchantId" | "amount" | "currency" | "description"> & {
+    paymentMethod: Secret;
+  },
 ): boolean {
   return (
     charge.merchantId === wanted.merchantId &&
     charge.amount === wanted.amount &&
     charge.currency === wanted.currency &&
-    charge.paymentMethod === wanted.paymentMethod &&
+    charge.paymentMethod === wanted.paymentMethod.reveal() &&
     charge.description === wanted.description
   );
 }

@@ -1,6 +1,6 @@
 import { Code } from "@connectrpc/connect";
 import { ChannelService, ChargeStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
-import { createId } from "@kassa/platform";
+import { createId, Secret } from "@kassa/platform";
 import { rejectionOf, startTestService, testTokens } from "@kassa/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { chargeRepository } from "../db/charge-repository.js";
@@ -46,7 +46,7 @@ describe("GetCharge", () => {
       merchantId: createId("mer"),
       amount: 990n,
       currency: "GBP",
-      paymentMethod: "tok_visa",
+      paymentMethod: new Secret("tok_visa"),
       description: "",
       at,
     });
@@ -57,7 +57,7 @@ describe("GetCharge", () => {
     // The provider acted on it after all: GetCharge finds that and records it.
     const sandbox = createSandboxProvider({ db: service.context.db, clock: service.context.clock });
     await sandbox.charge(
-      { ...claimed, chargeId: claimed.id },
+      { ...claimed, chargeId: claimed.id, paymentMethod: new Secret(claimed.paymentMethod) },
       { signal: new AbortController().signal, deadlineMs: undefined },
     );
     const { charge } = await client().getCharge(lookup);
@@ -72,6 +72,7 @@ describe("GetCharge", () => {
     const sent = { ...chargeRequest(), idempotencyKey, paymentMethod: "tok_visa", description: "" };
     const { charge: claimed } = await chargeRepository.claim(service.context.db, {
       ...sent,
+      paymentMethod: new Secret(sent.paymentMethod),
       id: createId("ch"),
       at: new Date(service.context.clock.now().getTime() - 300_001),
     });

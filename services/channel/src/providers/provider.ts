@@ -1,3 +1,5 @@
+import type { Secret } from "@kassa/platform";
+
 /**
  * A payment provider (a "channel") as the channel service sees it. The service persists its
  * own record before and after every call, so a provider only has to do four things, each
@@ -36,13 +38,16 @@ export interface ProviderCall {
   readonly deadlineMs: number | undefined;
 }
 
-/** A charge to make; `chargeId` is the provider's idempotency key. */
+/**
+ * A charge to make; `chargeId` is the provider's idempotency key. The payment method is
+ * masked: a provider reveals it only into its own request.
+ */
 export interface ProviderChargeRequest {
   readonly chargeId: string;
   readonly merchantId: string;
   readonly amount: bigint;
   readonly currency: string;
-  readonly paymentMethod: string;
+  readonly paymentMethod: Secret;
   readonly description: string;
 }
 

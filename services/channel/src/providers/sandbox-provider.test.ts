@@ -1,4 +1,4 @@
-import { createId } from "@kassa/platform";
+import { createId, Secret } from "@kassa/platform";
 import { startTestService } from "@kassa/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxRepository } from "../db/sandbox-repository.js";
@@ -33,7 +33,7 @@ const chargeRequest = (paymentMethod = "tok_visa") => ({
   merchantId: createId("mer"),
   amount: 1200n,
   currency: "USD",
-  paymentMethod,
+  paymentMethod: new Secret(paymentMethod, "payment method"),
   description: "",
 });
 
@@ -83,7 +83,10 @@ describe("sandbox provider", () => {
     const { sandbox } = sandboxWith();
     const declined = chargeRequest("tok_chargeDeclined");
     const first = await sandbox.charge(declined, noDeadline);
-    const again = await sandbox.charge({ ...declined, paymentMethod: "tok_visa" }, noDeadline);
+    const again = await sandbox.charge(
+      { ...declined, paymentMethod: new Secret("tok_visa") },
+      noDeadline,
+    );
     expect(again).toEqual(first);
     expect(first).toMatchObject({ status: "FAILED", failureCode: "card_declined" });
     expect(await sandbox.getCharge(declined.chargeId)).toEqual(first);

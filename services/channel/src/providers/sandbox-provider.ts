@@ -126,7 +126,7 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
     async charge(request, call) {
       if (!(await travel(call.signal))) return unavailable("the caller went away first");
       if (failureRate > 0 && random() < failureRate) return unavailable("a simulated outage");
-      const behaviour = tokens[request.paymentMethod] ?? unknownToken;
+      const behaviour = tokens[request.paymentMethod.reveal()] ?? unknownToken;
       if (behaviour.kind === "unavailable") return unavailable("a simulated outage");
       const charge = await sandboxRepository.recordCharge(db, {
         id: request.chargeId,

@@ -7,7 +7,7 @@ import {
   CreatePaymentResponseSchema,
 } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { RiskDecision } from "@kassa/contracts/kassa/risk/v1/risk_pb";
-import { createId, isCircuitOpenError, requestFields, rpcErrors } from "@kassa/platform";
+import { createId, isCircuitOpenError, requestFields, rpcErrors, Secret } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
 import { authenticatedMerchant } from "../merchant-authentication.js";
@@ -42,19 +42,29 @@ export async function createPayment(
     request.channel === ""
       ? "sandbox"
       : requestFields.text("channel", request.channel, { max: 64 });
-  const paymentMethod = requestFields.text("payment_method", request.paymentMethod);
+  // The payment method and the customer's data travel masked, revealed only into the request
+  // digest and the calls to risk and the channel.
+  const paymentMethod = new Secret(
+    requestFields.text("payment_method", request.paymentMethod),
+    "payment method",
+  );
   const description = requestFields.text("description", request.description, {
     max: 1000,
     optional: true,
   });
-  const customer = {
-    email: requestFields.email("customer.email", request.customer?.email ?? "", { optional: true }),
-    ip: requestFields.ip("customer.ip", request.customer?.ip ?? "", { optional: true }),
-    deviceId: requestFields.text("customer.device_id", request.customer?.deviceId ?? "", {
-      max: 128,
-      optional: true,
-    }),
-  };
+  const customer = new Secret(
+    {
+      email: requestFields.email("customer.email", request.customer?.email ?? "", {
+        optional: true,
+      }),
+      ip: requestFields.ip("customer.ip", request.customer?.ip ?? "", { optional: true }),
+      deviceId: requestFields.text("customer.device_id", request.customer?.deviceId ?? "", {
+        max: 128,
+        optional: true,
+      }),
+    },
+    "customer",
+  );
   const metadata = gatewayFields.metadata(request.metadata);
   await context.channels.check(channel, currency);
 
@@ -64,9 +74,9 @@ export async function createPayment(
     amount,
     currency,
     channel,
-    paymentMethod,
+    paymentMethod: paymentMethod.reveal(),
     description,
-    customer,
+    customer: customer.reveal(),
     metadata,
   });
   const attempt = await sagaStep(context.metrics, "persist", () =>
@@ -108,8 +118,8 @@ export async function createPayment(
         merchantId,
         amount,
         currency,
-        customer,
-        paymentMethod,
+        customer: customer.reveal(),
+        paymentMethod: paymentMethod.reveal(),
         paymentId: payment.id,
       }),
     );
@@ -164,7 +174,7 @@ export async function createPayment(
         merchantId,
         amount,
         currency,
-        paymentMethod,
+        paymentMethod: paymentMethod.reveal(),
         description,
       }),
     );

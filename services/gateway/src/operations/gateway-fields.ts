@@ -1,4 +1,4 @@
-import { requestFields, rpcErrors } from "@kassa/platform";
+import { fieldPath, requestFields, rpcErrors } from "@kassa/platform";
 
 /** Field checks the gateway's public requests need beyond the platform's. */
 export const gatewayFields = {
@@ -21,7 +21,10 @@ export const gatewayFields = {
         throw rpcErrors.invalidArgument("metadata", "keys must be 1 to 40 characters");
       }
       if (entry.length > 500) {
-        throw rpcErrors.invalidArgument(`metadata[${key}]`, "must be at most 500 characters");
+        throw rpcErrors.invalidArgument(
+          fieldPath.entry("metadata", key),
+          "must be at most 500 characters",
+        );
       }
     }
     return value;

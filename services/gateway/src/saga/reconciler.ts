@@ -101,10 +101,9 @@ export function startReconciler(
     for (const row of rows) {
       if (signal.aborted) return;
       await reconcile(row).catch((error: unknown) => {
-        context.logger.warn(
-          { id: row.id, err: ConnectError.from(error).message },
-          "reconciliation failed; will retry",
-        );
+        // The error itself, not its message: the logger's serializer keeps a failed
+        // statement's table and SQLSTATE and drops its parameters.
+        context.logger.warn({ id: row.id, err: error }, "reconciliation failed; will retry");
       });
     }
   };

@@ -1,3 +1,4 @@
+import type { Secret } from "@kassa/platform";
 import { and, desc, eq, gt, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { RiskDatabase } from "./risk-database.js";
 import { type BlocklistEntryRow, type BlocklistEntryTypeName, blocklistEntries } from "./schema.js";
@@ -12,10 +13,10 @@ export interface NewBlocklistEntry {
   at: Date;
 }
 
-/** A value Assess looks up: what it is and its normalised form. */
+/** A value Assess looks up: what it is and its normalised form (personal data, masked). */
 export interface BlocklistCandidate {
   type: BlocklistEntryTypeName;
-  value: string;
+  value: Secret;
 }
 
 /** Which entries a page holds. */
@@ -105,7 +106,7 @@ export const blocklistRepository = {
             ...candidates.map((candidate) =>
               and(
                 eq(blocklistEntries.type, candidate.type),
-                eq(blocklistEntries.value, candidate.value),
+                eq(blocklistEntries.value, candidate.value.reveal()),
               ),
             ),
           ),

@@ -6,7 +6,7 @@ import {
   AssessResponseSchema,
   RiskDecision,
 } from "@kassa/contracts/kassa/risk/v1/risk_pb";
-import { createId, requestFields } from "@kassa/platform";
+import { createId, requestFields, Secret } from "@kassa/platform";
 import { type BlocklistCandidate, blocklistRepository } from "../db/blocklist-repository.js";
 import { decisionRepository } from "../db/decision-repository.js";
 import type { BlocklistEntryTypeName, DecisionRow } from "../db/schema.js";
@@ -39,19 +39,28 @@ export async function assess(
   context: RiskContext,
   request: AssessRequest,
 ): Promise<AssessResponse> {
-  // Validate and normalise, so values match the blocklist and counters in one form.
+  // Validate and normalise, so values match the blocklist and counters in one form. The
+  // customer's data and the payment method travel masked from here on.
   const merchantId = requestFields.id("merchant_id", request.merchantId, "mer");
   const amount = requestFields.amount("amount", request.amount);
   const currency = requestFields.currency("currency", request.currency);
   const customer = request.customer;
-  const email = customer?.email ? canonicalEmail("customer.email", customer.email) : undefined;
-  const ip = customer?.ip ? canonicalIp("customer.ip", customer.ip) : undefined;
-  const deviceId = customer?.deviceId
-    ? requestFields.text("customer.device_id", customer.deviceId, { max: 128 })
+  const email = customer?.email
+    ? new Secret(canonicalEmail("customer.email", customer.email), "email")
     : undefined;
-  const paymentMethod =
-    requestFields.text("payment_method", request.paymentMethod, { max: 255, optional: true }) ||
-    undefined;
+  const ip = customer?.ip ? new Secret(canonicalIp("customer.ip", customer.ip), "ip") : undefined;
+  const deviceId = customer?.deviceId
+    ? new Secret(
+        requestFields.text("customer.device_id", customer.deviceId, { max: 128 }),
+        "device id",
+      )
+    : undefined;
+  const paymentMethod = request.paymentMethod
+    ? new Secret(
+        requestFields.text("payment_method", request.paymentMethod, { max: 255 }),
+        "payment method",
+      )
+    : undefined;
   const paymentId = request.paymentId
     ? requestFields.id("payment_id", request.paymentId, "pay")
     : undefined;
@@ -84,10 +93,10 @@ export async function assess(
     paymentId: paymentId ?? null,
     amount,
     currency,
-    customerEmail: email ?? null,
-    customerIp: ip ?? null,
-    customerDeviceId: deviceId ?? null,
-    paymentMethod: paymentMethod ?? null,
+    customerEmail: email,
+    customerIp: ip,
+    customerDeviceId: deviceId,
+    paymentMethod,
     score,
     decision: decisionFor(score, context.rules),
     reasons,
