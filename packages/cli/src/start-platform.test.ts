@@ -13,7 +13,7 @@ import {
   HealthCheckResponse_ServingStatus,
 } from "@kassa/contracts/grpc/health/v1/health_pb";
 import { eventually, freePortRange } from "@kassa/platform/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import { platformServices } from "./platform-services.js";
 import type { SupervisedProcess, SupervisorState } from "./supervisor-state.js";
 import { runKassa } from "./testing/cli-platform.test-support.js";
@@ -70,14 +70,20 @@ interface Launcher {
   service(name: string): Promise<SupervisedProcess>;
 }
 
-async function startLauncher(dataDir: string): Promise<Launcher> {
+async function startLauncher(dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<Launcher> {
   await access(cli).catch(() => {
     throw new Error(`${cli} is missing: build the CLI first (npx turbo run build)`);
   });
   const portBase = await freePortRange(platformServices.length);
   const { DATABASE_URL: _db, REDIS_URL: _redis, ...env } = process.env;
   const child = spawn(process.execPath, [cli, "start"], {
-    env: { ...env, KASSA_DATA_DIR: dataDir, KASSA_PORT_BASE: String(portBase), FORCE_COLOR: "0" },
+    env: {
+      ...env,
+      ...extraEnv,
+      KASSA_DATA_DIR: dataDir,
+      KASSA_PORT_BASE: String(portBase),
+      FORCE_COLOR: "0",
+    },
     stdio: ["ignore", "pipe", "inherit"],
   });
   // "close", not "exit": it comes after every byte the launcher wrote has been read.
@@ -200,133 +206,148 @@ describe("kassa start on a fresh data directory", () => {
     return first;
   };
 
-  it("starts services after what they call, six SERVING, with a demo merchant whose printed curl takes a payment", async () => {
-    const run = launcher();
-    const output = run.output();
-    // Dependency order: accounting after merchant, the gateway after all five.
-    const position = (line: string) => {
-      const index = output.indexOf(line);
-      expect(index, `"${line}" printed`).toBeGreaterThanOrEqual(0);
-      return index;
-    };
-    expect(position("kassa: starting accounting")).toBeGreaterThan(
-      position("kassa: merchant ready"),
-    );
-    for (const name of ["merchant", "order", "channel", "risk", "accounting"]) {
-      expect(position("kassa: starting gateway")).toBeGreaterThan(position(`kassa: ${name} ready`));
-    }
-    // Services with nothing to wait for start together, before any is ready.
-    const firstReady = output.search(/^kassa: \w+ ready$/m);
-    for (const name of ["merchant", "order", "channel", "risk"]) {
-      expect(position(`kassa: starting ${name}`)).toBeLessThan(firstReady);
-    }
+  it(
+    "starts services after what they call, six SERVING, with a demo merchant whose printed curl takes a payment",
+    async () => {
+      const run = launcher();
+      const output = run.output();
+      // Dependency order: accounting after merchant, the gateway after all five.
+      const position = (line: string) => {
+        const index = output.indexOf(line);
+        expect(index, `"${line}" printed`).toBeGreaterThanOrEqual(0);
+        return index;
+      };
+      expect(position("kassa: starting accounting")).toBeGreaterThan(
+        position("kassa: merchant ready"),
+      );
+      for (const name of ["merchant", "order", "channel", "risk", "accounting"]) {
+        expect(position("kassa: starting gateway")).toBeGreaterThan(
+          position(`kassa: ${name} ready`),
+        );
+      }
+      // Services with nothing to wait for start together, before any is ready.
+      const firstReady = output.search(/^kassa: \w+ ready$/m);
+      for (const name of ["merchant", "order", "channel", "risk"]) {
+        expect(position(`kassa: starting ${name}`)).toBeLessThan(firstReady);
+      }
 
-    for (const service of platformServices) {
-      const ready = await fetch(`${run.url(service.name)}/health/ready`);
-      expect(ready.status, service.name).toBe(200);
-      const health = createClient(Health, createGrpcTransport({ baseUrl: run.url(service.name) }));
-      const answer = await health.check({ service: service.typeName });
-      expect(answer.status, service.name).toBe(HealthCheckResponse_ServingStatus.SERVING);
-    }
-    expect(output).toMatch(/^gateway +│ /m);
+      for (const service of platformServices) {
+        const ready = await fetch(`${run.url(service.name)}/health/ready`);
+        expect(ready.status, service.name).toBe(200);
+        const health = createClient(
+          Health,
+          createGrpcTransport({ baseUrl: run.url(service.name) }),
+        );
+        const answer = await health.check({ service: service.typeName });
+        expect(answer.status, service.name).toBe(HealthCheckResponse_ServingStatus.SERVING);
+      }
+      expect(output).toMatch(/^gateway +│ /m);
 
-    // Tokens were generated for this local platform; internal services insist on them.
-    const adminToken = output.match(/admin token \(KASSA_ADMIN_TOKEN\): (\S+)/)?.[1] ?? "";
-    expect(adminToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
-    expect((await readJson(path.join(dataDir, "tokens.json"))).admin).toBe(adminToken);
-    const unauthorised = await fetch(`${run.url("order")}/kassa.order.v1.OrderService/GetOrder`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: "{}",
-    });
-    expect(unauthorised.status).toBe(401);
+      // Tokens were generated for this local platform; internal services insist on them.
+      const adminToken = output.match(/admin token \(KASSA_ADMIN_TOKEN\): (\S+)/)?.[1] ?? "";
+      expect(adminToken).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect((await readJson(path.join(dataDir, "tokens.json"))).admin).toBe(adminToken);
+      const unauthorised = await fetch(`${run.url("order")}/kassa.order.v1.OrderService/GetOrder`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{}",
+      });
+      expect(unauthorised.status).toBe(401);
 
-    // The printed curl line, pasted into a shell as a new user would.
-    const curl = output.slice(output.indexOf(`curl -s ${run.url("gateway")}/kassa.gateway.v1`));
-    const pasted = curl.slice(0, curl.indexOf("\n\n"));
-    const { stdout } = await promisify(execFile)("bash", ["-c", pasted]);
-    const payment = (JSON.parse(stdout) as { payment: Record<string, string> }).payment;
-    expect(payment).toMatchObject({
-      status: "PAYMENT_STATUS_SUCCEEDED",
-      amount: "1999",
-      currency: "USD",
-    });
+      // The printed curl line, pasted into a shell as a new user would.
+      const curl = output.slice(output.indexOf(`curl -s ${run.url("gateway")}/kassa.gateway.v1`));
+      const pasted = curl.slice(0, curl.indexOf("\n\n"));
+      const { stdout } = await promisify(execFile)("bash", ["-c", pasted]);
+      const payment = (JSON.parse(stdout) as { payment: Record<string, string> }).payment;
+      expect(payment).toMatchObject({
+        status: "PAYMENT_STATUS_SUCCEEDED",
+        amount: "1999",
+        currency: "USD",
+      });
 
-    // A refund with the demo key, then a settlement with the admin token, all over HTTP/JSON.
-    const apiKey = output.match(/API key: (sk_test_\S+)/)?.[1] ?? "";
-    const refund = await postJson(
-      `${run.url("gateway")}/kassa.gateway.v1.GatewayService/CreateRefund`,
-      { idempotencyKey: "start-test-refund", paymentId: payment?.id, amount: "499" },
-      apiKey,
-    );
-    expect(refund.refund).toMatchObject({ status: "REFUND_STATUS_SUCCEEDED" });
-    const accounting = `${run.url("accounting")}/kassa.accounting.v1.AccountingService`;
-    const merchantId = payment?.merchantId;
-    await eventually(async () => {
-      const balance = await postJson(
-        `${accounting}/GetBalance`,
+      // A refund with the demo key, then a settlement with the admin token, all over HTTP/JSON.
+      const apiKey = output.match(/API key: (sk_test_\S+)/)?.[1] ?? "";
+      const refund = await postJson(
+        `${run.url("gateway")}/kassa.gateway.v1.GatewayService/CreateRefund`,
+        { idempotencyKey: "start-test-refund", paymentId: payment?.id, amount: "499" },
+        apiKey,
+      );
+      expect(refund.refund).toMatchObject({ status: "REFUND_STATUS_SUCCEEDED" });
+      const accounting = `${run.url("accounting")}/kassa.accounting.v1.AccountingService`;
+      const merchantId = payment?.merchantId;
+      await eventually(async () => {
+        const balance = await postJson(
+          `${accounting}/GetBalance`,
+          { merchantId, currency: "USD" },
+          adminToken,
+        );
+        expect(balance.balance?.balance).toBe("1500");
+      }, recoveryCeilingMs);
+      const created = await postJson(
+        `${accounting}/CreateSettlement`,
         { merchantId, currency: "USD" },
         adminToken,
       );
-      expect(balance.balance?.balance).toBe("1500");
-    }, recoveryCeilingMs);
-    const created = await postJson(
-      `${accounting}/CreateSettlement`,
-      { merchantId, currency: "USD" },
-      adminToken,
-    );
-    const processed = await postJson(
-      `${accounting}/ProcessSettlement`,
-      { settlementId: created.settlement?.id },
-      adminToken,
-    );
-    expect(processed.settlement).toMatchObject({
-      status: "SETTLEMENT_STATUS_COMPLETED",
-      grossAmount: "1500",
-    });
-  });
+      const processed = await postJson(
+        `${accounting}/ProcessSettlement`,
+        { settlementId: created.settlement?.id },
+        adminToken,
+      );
+      expect(processed.settlement).toMatchObject({
+        status: "SETTLEMENT_STATUS_COMPLETED",
+        grossAmount: "1500",
+      });
+    },
+    platformTimeoutMs,
+  );
 
-  it("restarts a killed service by itself: payments resume, `kassa status` counts the restart, and Ctrl-C still stops all with exit 0", async () => {
-    const run = launcher();
-    const apiKey = run.output().match(/API key: (sk_test_\S+)/)?.[1] ?? "";
-    const merchant = await run.service("merchant");
-    expect(merchant).toMatchObject({ phase: "ready", restarts: 0, lastExit: null });
-    const killedPid = merchant.pid ?? 0;
-    // Every payment authenticates its API key with merchant, and accounting calls it too.
-    process.kill(killedPid, "SIGKILL");
+  it(
+    "restarts a killed service by itself: payments resume, `kassa status` counts the restart, and Ctrl-C still stops all with exit 0",
+    async () => {
+      const run = launcher();
+      const apiKey = run.output().match(/API key: (sk_test_\S+)/)?.[1] ?? "";
+      const merchant = await run.service("merchant");
+      expect(merchant).toMatchObject({ phase: "ready", restarts: 0, lastExit: null });
+      const killedPid = merchant.pid ?? 0;
+      // Every payment authenticates its API key with merchant, and accounting calls it too.
+      process.kill(killedPid, "SIGKILL");
 
-    await restartedOnce(run, "merchant", killedPid);
-    expect(run.output()).toContain("kassa: merchant was killed (SIGKILL) unexpectedly; restarting");
-    expect(run.output()).toContain("kassa: merchant ready again after restart 1");
-    await paymentSucceeds(run, apiKey, "after-merchant-restart");
+      await restartedOnce(run, "merchant", killedPid);
+      expect(run.output()).toContain(
+        "kassa: merchant was killed (SIGKILL) unexpectedly; restarting",
+      );
+      expect(run.output()).toContain("kassa: merchant ready again after restart 1");
+      await paymentSucceeds(run, apiKey, "after-merchant-restart");
 
-    const status = await eventually(async () => {
-      const result = await kassaStatus(run);
-      expect(result.stdout).toMatch(/^All 6 services healthy\.$/m);
-      return result;
-    }, recoveryCeilingMs);
-    expect(status.code).toBe(0);
-    expect(status.stdout).toMatch(/^SUPERVISED +PID +STATE +RESTARTS +LAST EXIT$/m);
-    expect(status.stdout).toMatch(/^merchant +\d+ +ready +1 +SIGKILL at \S+ \S+Z$/m);
-    expect(status.stdout).toMatch(/^gateway +\d+ +ready +0 +-$/m);
-    const json = JSON.parse((await kassaStatus(run, "--json")).stdout) as {
-      services: { name: string; supervised?: { restarts: number; pid: number } }[];
-    };
-    expect(json.services.map((s) => [s.name, s.supervised?.restarts])).toEqual(
-      platformServices.map((s) => [s.name, s.name === "merchant" ? 1 : 0]),
-    );
+      const status = await eventually(async () => {
+        const result = await kassaStatus(run);
+        expect(result.stdout).toMatch(/^All 6 services healthy\.$/m);
+        return result;
+      }, recoveryCeilingMs);
+      expect(status.code).toBe(0);
+      expect(status.stdout).toMatch(/^SUPERVISED +PID +STATE +RESTARTS +LAST EXIT$/m);
+      expect(status.stdout).toMatch(/^merchant +\d+ +ready +1 +SIGKILL at \S+ \S+Z$/m);
+      expect(status.stdout).toMatch(/^gateway +\d+ +ready +0 +-$/m);
+      const json = JSON.parse((await kassaStatus(run, "--json")).stdout) as {
+        services: { name: string; supervised?: { restarts: number; pid: number } }[];
+      };
+      expect(json.services.map((s) => [s.name, s.supervised?.restarts])).toEqual(
+        platformServices.map((s) => [s.name, s.name === "merchant" ? 1 : 0]),
+      );
 
-    const pids = (await run.state()).services.map((service) => service.pid ?? 0);
-    run.process.kill("SIGINT");
-    const [code, signal] = await run.exited;
-    expect({ code, signal }).toEqual({ code: 0, signal: null });
-    for (const service of platformServices) {
-      expect(await portOpen(run.port(service.name))).toBe(false);
-      expect(run.output()).toContain(`${service.name} stopped`);
-    }
-    for (const pid of pids) expect(await processRuns(pid), `pid ${pid} still runs`).toBe(false);
-    await expect(access(path.join(dataDir, "supervisor.json"))).rejects.toThrow();
-  });
+      const pids = (await run.state()).services.map((service) => service.pid ?? 0);
+      run.process.kill("SIGINT");
+      const [code, signal] = await run.exited;
+      expect({ code, signal }).toEqual({ code: 0, signal: null });
+      for (const service of platformServices) {
+        expect(await portOpen(run.port(service.name))).toBe(false);
+        expect(run.output()).toContain(`${service.name} stopped`);
+      }
+      for (const pid of pids) expect(await processRuns(pid), `pid ${pid} still runs`).toBe(false);
+      await expect(access(path.join(dataDir, "supervisor.json"))).rejects.toThrow();
+    },
+    platformTimeoutMs,
+  );
 });
 
 // Uses the first block's data directory on purpose: a second start on the same data.
@@ -346,49 +367,92 @@ describe("kassa start again on the same data", () => {
     return second;
   };
 
-  it("keeps the demo merchant instead of creating a second one", async () => {
-    const run = launcher();
-    expect(run.output()).toContain(
-      `demo merchant ${firstDemo?.merchantId}, API key: ${firstDemo?.apiKey}`,
-    );
-    const adminToken = (await readJson(path.join(dataDir, "tokens.json"))).admin;
-    const listed = await postJson(
-      `${run.url("merchant")}/kassa.merchant.v1.MerchantService/ListMerchants`,
-      {},
-      adminToken,
-    );
-    expect((listed.merchants as unknown as Array<{ name: string }>).map((m) => m.name)).toEqual([
-      "Demo Shop",
-    ]);
-  });
+  it(
+    "keeps the demo merchant instead of creating a second one",
+    async () => {
+      const run = launcher();
+      expect(run.output()).toContain(
+        `demo merchant ${firstDemo?.merchantId}, API key: ${firstDemo?.apiKey}`,
+      );
+      const adminToken = (await readJson(path.join(dataDir, "tokens.json"))).admin;
+      const listed = await postJson(
+        `${run.url("merchant")}/kassa.merchant.v1.MerchantService/ListMerchants`,
+        {},
+        adminToken,
+      );
+      expect((listed.merchants as unknown as Array<{ name: string }>).map((m) => m.name)).toEqual([
+        "Demo Shop",
+      ]);
+    },
+    platformTimeoutMs,
+  );
 
-  it("keeps supervising after whoever read its output closed it", async () => {
-    const run = launcher();
-    run.process.stdout?.destroy();
-    // Its next lines (the crash, the restart, risk's logs) meet a closed pipe: EPIPE.
-    const risk = await run.service("risk");
-    process.kill(risk.pid ?? 0, "SIGKILL");
-    await restartedOnce(run, "risk", risk.pid ?? 0);
-    await paymentSucceeds(run, firstDemo?.apiKey ?? "", "after-stdout-closed");
-    expect(await processRuns(run.process.pid ?? 0)).toBe(true);
-  });
+  it(
+    "keeps supervising after whoever read its output closed it",
+    async () => {
+      const run = launcher();
+      run.process.stdout?.destroy();
+      // Its next lines (the crash, the restart, risk's logs) meet a closed pipe: EPIPE.
+      const risk = await run.service("risk");
+      process.kill(risk.pid ?? 0, "SIGKILL");
+      await restartedOnce(run, "risk", risk.pid ?? 0);
+      await paymentSucceeds(run, firstDemo?.apiKey ?? "", "after-stdout-closed");
+      expect(await processRuns(run.process.pid ?? 0)).toBe(true);
+    },
+    platformTimeoutMs,
+  );
 
-  it("leaves no service behind when the launcher itself is killed outright", async () => {
-    const run = launcher();
-    const pids = (await run.state()).services.map((service) => service.pid ?? 0);
-    run.process.kill("SIGKILL");
-    expect(await run.exited).toEqual([null, "SIGKILL"]);
-    // Each service notices its launcher's IPC channel close and shuts down by itself.
-    await eventually(async () => {
-      for (const pid of pids) expect(await processRuns(pid), `pid ${pid} still runs`).toBe(false);
-    }, recoveryCeilingMs);
-    for (const service of platformServices) {
-      expect(await portOpen(run.port(service.name))).toBe(false);
-    }
-    // The state file it left behind names a launcher that is gone: status ignores it.
-    const status = await kassaStatus(run, "--json");
-    expect(status.code).toBe(1);
-    const json = JSON.parse(status.stdout) as { services: { supervised?: unknown }[] };
-    expect(json.services.every((service) => service.supervised === undefined)).toBe(true);
-  });
+  it(
+    "leaves no service behind when the launcher itself is killed outright",
+    async () => {
+      const run = launcher();
+      const pids = (await run.state()).services.map((service) => service.pid ?? 0);
+      run.process.kill("SIGKILL");
+      expect(await run.exited).toEqual([null, "SIGKILL"]);
+      // Each service notices its launcher's IPC channel close and shuts down by itself.
+      await eventually(async () => {
+        for (const pid of pids) expect(await processRuns(pid), `pid ${pid} still runs`).toBe(false);
+      }, recoveryCeilingMs);
+      for (const service of platformServices) {
+        expect(await portOpen(run.port(service.name))).toBe(false);
+      }
+      // The state file it left behind names a launcher that is gone: status ignores it.
+      const status = await kassaStatus(run, "--json");
+      expect(status.code).toBe(1);
+      const json = JSON.parse(status.stdout) as { services: { supervised?: unknown }[] };
+      expect(json.services.every((service) => service.supervised === undefined)).toBe(true);
+    },
+    platformTimeoutMs,
+  );
+});
+
+describe("kassa start with a service that cannot start", () => {
+  it(
+    "gives up after three starts that never got ready, naming the service and why, and exits 1",
+    async () => {
+      const brokenDir = await mkdtemp(path.join(tmpdir(), "kassa-start-broken-"));
+      onTestFinished(() => rm(brokenDir, { recursive: true, force: true }));
+      // A bad variable only risk reads: it exits 1 at once, every time.
+      const run = await startLauncher(brokenDir, { RISK_REJECT_THRESHOLD: "lots" });
+      onTestFinished(() => killLeftover(run));
+
+      expect(await run.exited).toEqual([1, null]);
+      const output = run.output();
+      expect(output).toMatch(/^risk +│ risk: failed to start: .*RISK_REJECT_THRESHOLD/m);
+      expect(output).toContain(
+        "kassa: risk exited with code 1 before it was ready; restarting in 1 s (1 of 3 failed starts before giving up)",
+      );
+      expect(output).toContain(
+        "kassa: risk exited with code 1 before it was ready, 3 starts in a row; giving up",
+      );
+      // The gateway, which needs risk, never started; the rest were stopped.
+      expect(output).not.toContain("kassa: starting gateway");
+      expect(output).not.toContain("Kassa is running");
+      for (const service of platformServices) {
+        expect(await portOpen(run.port(service.name)), service.name).toBe(false);
+      }
+      await expect(access(path.join(brokenDir, "supervisor.json"))).rejects.toThrow();
+    },
+    platformTimeoutMs,
+  );
 });
