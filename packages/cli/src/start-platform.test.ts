@@ -194,17 +194,26 @@ afterAll(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-describe("kassa start on a fresh data directory", () => {
-  let first: Launcher | undefined;
+/**
+ * A launcher on the shared data directory for the tests of one block: started (after `prepare`)
+ * and waited for before them, killed after them if a test left it running.
+ */
+function launcherOfBlock(prepare: () => Promise<void> = async () => {}): () => Launcher {
+  let started: Launcher | undefined;
   beforeAll(async () => {
-    first = await startLauncher(dataDir);
-    await first.printed("then: npx kassa status");
+    await prepare();
+    started = await startLauncher(dataDir);
+    await started.printed("then: npx kassa status");
   }, platformTimeoutMs);
-  afterAll(() => killLeftover(first), platformTimeoutMs);
-  const launcher = () => {
-    if (!first) throw new Error("the launcher did not start");
-    return first;
+  afterAll(() => killLeftover(started), platformTimeoutMs);
+  return () => {
+    if (!started) throw new Error("the launcher did not start");
+    return started;
   };
+}
+
+describe("kassa start on a fresh data directory", () => {
+  const launcher = launcherOfBlock();
 
   it(
     "starts services after what they call, six SERVING, with a demo merchant whose printed curl takes a payment",
@@ -352,20 +361,12 @@ describe("kassa start on a fresh data directory", () => {
 
 // Uses the first block's data directory on purpose: a second start on the same data.
 describe("kassa start again on the same data", () => {
-  let second: Launcher | undefined;
   let firstDemo: { merchantId: string; apiKey: string } | undefined;
-  beforeAll(async () => {
+  const launcher = launcherOfBlock(async () => {
     firstDemo = await readJson(path.join(dataDir, "demo-merchant.json")).catch(() => {
       throw new Error("the first start (previous block) never created the demo merchant");
     });
-    second = await startLauncher(dataDir);
-    await second.printed("then: npx kassa status");
-  }, platformTimeoutMs);
-  afterAll(() => killLeftover(second), platformTimeoutMs);
-  const launcher = () => {
-    if (!second) throw new Error("the launcher did not start");
-    return second;
-  };
+  });
 
   it(
     "keeps the demo merchant instead of creating a second one",
