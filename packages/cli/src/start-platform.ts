@@ -129,7 +129,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
 }
 
 /** The launcher's line for a supervisor event (without `kassa: `), or none. */
-export function describeSupervisorEvent(event: SupervisorEvent): string | undefined {
+function describeSupervisorEvent(event: SupervisorEvent): string | undefined {
   const { service } = event;
   switch (event.type) {
     case "started":
