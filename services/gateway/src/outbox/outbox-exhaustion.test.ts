@@ -11,11 +11,9 @@ import {
 
 let platform: GatewayPlatform;
 beforeAll(async () => {
-  // One attempt only, so the test can watch an event run out of retries. tok_timeout's payment
-  // must still be PROCESSING once the order service is down: the reconciler leaves it alone for
-  // RECONCILE_AFTER_MS, a window no loaded machine misses.
+  // One attempt only, so the test can watch an event run out of retries.
   platform = await startGatewayPlatform("gw_exhaust", {
-    gateway: { CHANNEL_TIMEOUT_MS: "300", RECONCILE_AFTER_MS: "10000", OUTBOX_MAX_ATTEMPTS: "1" },
+    gateway: { CHANNEL_TIMEOUT_MS: "300", OUTBOX_MAX_ATTEMPTS: "1" },
   });
 });
 afterAll(() => platform.stop());

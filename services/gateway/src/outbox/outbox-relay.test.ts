@@ -17,10 +17,7 @@ let merchant: TestMerchant;
 beforeAll(async () => {
   platform = await startGatewayPlatform("gw_outbox", {
     gateway: {
-      // tok_timeout's payment must still be PROCESSING when the order service is down: the
-      // reconciler leaves it alone this long, a window no loaded machine misses (the channel
-      // deadline stays the harness's, so tok_visa payments get their answer in time).
-      RECONCILE_AFTER_MS: "10000",
+      CHANNEL_TIMEOUT_MS: "300",
       // Breakers that try again soon, so the test sees recovery without waiting 30 s.
       ORDER_BREAKER_HALF_OPEN_AFTER_MS: "500",
       ACCOUNTING_BREAKER_HALF_OPEN_AFTER_MS: "500",
@@ -49,7 +46,7 @@ const paymentRequest = (paymentMethod: string) => {
 describe("outbox relay", () => {
   it("keeps retrying while the order service is down, then delivers once it is back, once", async () => {
     // tok_timeout leaves the payment PROCESSING; the order service goes down before the
-    // reconciler settles it (RECONCILE_AFTER_MS), so the order-paid event meets a dead order service.
+    // reconciler settles it, so the order-paid event meets a dead order service.
     const { payment } = await merchant.gateway.createPayment(paymentRequest("tok_timeout"));
     expect(payment?.status).toBe(PaymentStatus.PROCESSING);
     await platform.services.order.stop();

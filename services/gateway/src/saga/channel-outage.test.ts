@@ -11,9 +11,8 @@ let platform: GatewayPlatform;
 let merchant: TestMerchant;
 beforeAll(async () => {
   platform = await startGatewayPlatform("gw_outage", {
-    // A short half-open wait, so the test sees the breaker recover without waiting 30 s. The
-    // channel deadline stays the harness's: a loaded machine's tok_visa answer still arrives.
-    gateway: { CHANNEL_BREAKER_HALF_OPEN_AFTER_MS: "1000" },
+    // A short half-open wait, so the test sees the breaker recover without waiting 30 s.
+    gateway: { CHANNEL_BREAKER_HALF_OPEN_AFTER_MS: "1000", CHANNEL_TIMEOUT_MS: "500" },
   });
   merchant = await platform.newMerchant();
 });
