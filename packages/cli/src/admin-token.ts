@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
-import path from "node:path";
 import { Secret } from "@kassa/platform";
 import { CliError } from "./cli-error.js";
+import { localDataDir } from "./local-data-dir.js";
 import { type LocalTokens, localTokensFile } from "./local-tokens.js";
 
 /**
@@ -12,7 +12,7 @@ import { type LocalTokens, localTokensFile } from "./local-tokens.js";
  */
 export async function adminToken(env: NodeJS.ProcessEnv, rootDir: string): Promise<Secret> {
   if (env.KASSA_ADMIN_TOKEN) return new Secret(env.KASSA_ADMIN_TOKEN);
-  const file = localTokensFile(env.KASSA_DATA_DIR ?? path.join(rootDir, ".data"));
+  const file = localTokensFile(localDataDir(env, rootDir));
   const saved = await readFile(file, "utf8")
     .then((text) => JSON.parse(text) as Partial<LocalTokens>)
     .catch(() => undefined);

@@ -36,7 +36,9 @@ Where the operator commands look:
 
 program
   .command("start")
-  .description("Run all six services locally on ports 8080-8085 (Ctrl-C stops them).")
+  .description(
+    "Run all six services locally on ports 8080-8085, in dependency order, restarting any that dies (Ctrl-C stops them).",
+  )
   .option("--watch", "restart a service when its build output changes")
   .action(async (options: { watch?: boolean }) => {
     process.exitCode = await startPlatform({

@@ -2,6 +2,7 @@ import { fetchWithTls } from "@kassa/platform";
 import { connectionFailure, tlsFailure } from "./connection-failure.js";
 import { parseMetricSamples } from "./prometheus-text.js";
 import type { ServiceEndpoint } from "./service-endpoints.js";
+import type { SupervisedProcess, SupervisorState } from "./supervisor-state.js";
 
 /**
  * How a service stands: what its `/health` said, or `down` (nothing answered) or `error` (it
@@ -50,6 +51,8 @@ export interface ServiceStatus {
   readonly breakers?: readonly BreakerStatus[];
   /** Only for a service exporting the outbox gauges (the gateway). */
   readonly outbox?: OutboxStatus;
+  /** Its process, pid and restart count, when a running `kassa start` supervises it. */
+  readonly supervised?: Omit<SupervisedProcess, "name" | "url">;
 }
 
 /** How long `kassa status` waits for one service; its health checks time out after 5 s. */
@@ -68,6 +71,24 @@ export function collectPlatformStatus(
   endpoints: readonly ServiceEndpoint[],
 ): Promise<ServiceStatus[]> {
   return Promise.all(endpoints.map(serviceStatus));
+}
+
+/**
+ * The statuses with what the local `kassa start` knows of each service's process, for the
+ * services it runs at the very URL probed (a `KASSA_<NAME>_URL` elsewhere is not its own).
+ */
+export function withSupervision(
+  statuses: readonly ServiceStatus[],
+  supervision: SupervisorState | undefined,
+): ServiceStatus[] {
+  return statuses.map((status) => {
+    const process = supervision?.services.find(
+      (candidate) => candidate.name === status.name && candidate.url === status.url,
+    );
+    if (!process) return status;
+    const { name: _name, url: _url, ...supervised } = process;
+    return { ...status, supervised };
+  });
 }
 
 /** Whether the platform as a whole is fit to serve: every service healthy or degraded. */

@@ -1,12 +1,18 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import net from "node:net";
 import path from "node:path";
-import { createInterface } from "node:readline";
-import { setTimeout as delay } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
-import { prettyFactory } from "pino-pretty";
-import { type DemoMerchant, demoPaymentCurl, ensureDemoMerchant } from "./demo-merchant.js";
+import { ensureDemoMerchant } from "./demo-merchant.js";
+import { createLauncherOutput, serviceLinePrinter } from "./launcher-output.js";
+import { localDataDir } from "./local-data-dir.js";
 import { localTokens } from "./local-tokens.js";
+import { platformBanner } from "./platform-banner.js";
 import { type PlatformService, platformServices } from "./platform-services.js";
+import { createServiceSupervisor, type SupervisorEvent } from "./service-supervisor.js";
+import {
+  createSupervisorStateWriter,
+  supervisorState,
+  supervisorStateFile,
+} from "./supervisor-state.js";
 
 /** Options for {@link startPlatform}. */
 export interface StartPlatformOptions {
@@ -14,7 +20,7 @@ export interface StartPlatformOptions {
   rootDir: string;
   /** Environment handed to every service (plus its port and dependency URLs). */
   env: NodeJS.ProcessEnv;
-  /** Where the launcher and the services' logs go. */
+  /** Where the launcher and the services' logs go; it may close at any time (EPIPE). */
   out: NodeJS.WritableStream;
   /** Restart a service when its build output changes (`npm run dev`). */
   watch?: boolean;
@@ -22,14 +28,27 @@ export interface StartPlatformOptions {
 
 /**
  * Runs all six services as child processes on 8080–8085, wired to each other, with their logs
- * interleaved and prefixed by service. Resolves with the exit code once every service has
- * stopped: 0 when all stopped cleanly after SIGINT/SIGTERM, 1 when one failed.
- * The first signal drains every service gracefully; a second one kills them.
+ * interleaved and prefixed by service, under a supervisor: each service starts once the
+ * services it calls are ready, one that dies is restarted with a backoff, and the state (pids,
+ * restart counts) is kept in `<data dir>/supervisor.json` for `kassa status`. Prints the banner
+ * with the demo merchant once all six are ready.
+ *
+ * Resolves with the exit code once every service has stopped: 0 when all drained cleanly after
+ * SIGINT/SIGTERM (a second signal kills them), 1 when a port was taken, a service kept dying
+ * before it was ready (the launcher gives up and stops the rest), or one did not stop cleanly.
  */
 export async function startPlatform(options: StartPlatformOptions): Promise<number> {
-  const { env, out } = options;
+  const { env } = options;
+  const output = createLauncherOutput(options.out);
   const services = servicesOnPorts(env.KASSA_PORT_BASE);
-  const dataDir = env.KASSA_DATA_DIR ?? path.join(options.rootDir, ".data");
+  const taken = await portsTaken(services, env.HOST || "0.0.0.0");
+  if (taken.length > 0) {
+    output.write(
+      `kassa: cannot listen on ${taken.join(", ")}; is another \`kassa start\` running? (KASSA_PORT_BASE moves all six ports)\n`,
+    );
+    return 1;
+  }
+  const dataDir = localDataDir(env, options.rootDir);
   const tokens = await localTokens(dataDir, env);
   const sharedEnv: NodeJS.ProcessEnv = {
     ...env,
@@ -37,91 +56,105 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
     KASSA_INTERNAL_TOKEN: tokens.internal,
     KASSA_ADMIN_TOKEN: tokens.admin,
   };
-  for (const service of services) {
-    sharedEnv[`${service.name.toUpperCase()}_URL`] ??= `http://127.0.0.1:${service.port}`;
-  }
+  const urls = new Map(services.map((s) => [s.name, `http://127.0.0.1:${s.port}`]));
+  for (const [name, url] of urls) sharedEnv[`${name.toUpperCase()}_URL`] ??= url;
 
+  // KASSA_NODE_ARGS passes Node flags to every service, e.g. `--cpu-prof` to profile a run.
+  const nodeArgs = [
+    ...(env.KASSA_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
+    ...(options.watch ? ["--watch"] : []),
+  ];
   const width = Math.max(...services.map((s) => s.name.length));
-  const children = new Map<string, ChildProcess>();
-  const exits: Promise<{ service: string; code: number | null; signal: string | null }>[] = [];
-  let stopping = false;
-  let failed = false;
+  const colorize = Boolean((options.out as { isTTY?: boolean }).isTTY);
+  const printers = new Map(
+    services.map((s) => [
+      s.name,
+      serviceLinePrinter(output, `${s.name.padEnd(width)} │ `, { colorize }),
+    ]),
+  );
+  const state = createSupervisorStateWriter(supervisorStateFile(dataDir), (error) =>
+    output.write(`kassa: could not update ${supervisorStateFile(dataDir)}: ${String(error)}\n`),
+  );
+  const supervisor = createServiceSupervisor({
+    services: services.map((service) => ({
+      name: service.name,
+      dependencies: service.dependencies,
+      command: process.execPath,
+      args: [...nodeArgs, mainScript(service)],
+      env: { ...sharedEnv, PORT: String(service.port) },
+      readyUrl: `${urls.get(service.name)}/health/ready`,
+    })),
+    onOutput: (service, line) => printers.get(service)?.(line),
+    onEvent: (event) => {
+      const line = describeSupervisorEvent(event);
+      if (line) output.write(`kassa: ${line}\n`);
+      state.write(supervisorState(supervisor.states(), urls));
+    },
+  });
 
-  const stopAll = (signal: NodeJS.Signals) => {
-    for (const child of children.values()) {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    }
-  };
+  let signalled = false;
   const onSignal = () => {
-    if (stopping) {
-      out.write("kassa: second signal, killing every service\n");
-      stopAll("SIGKILL");
-      return;
-    }
-    stopping = true;
-    out.write("kassa: stopping every service (Ctrl-C again to kill)\n");
-    stopAll("SIGTERM");
+    output.write(
+      signalled
+        ? "kassa: second signal, killing every service\n"
+        : "kassa: stopping every service (Ctrl-C again to kill)\n",
+    );
+    signalled = true;
+    supervisor.stop();
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
 
-  for (const service of services) {
-    // KASSA_NODE_ARGS passes Node flags to every service, e.g. `--cpu-prof` to profile a run.
-    const nodeArgs = (env.KASSA_NODE_ARGS ?? "").split(/\s+/).filter(Boolean);
-    const args = [...nodeArgs, ...(options.watch ? ["--watch"] : []), mainScript(service)];
-    const child = spawn(process.execPath, args, {
-      env: { ...sharedEnv, PORT: String(service.port) },
-      // Own process group: Ctrl-C reaches only the launcher, which drains each service once.
-      // The IPC channel lets a service notice if the launcher dies, so none is orphaned.
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe", "ipc"],
-    });
-    children.set(service.name, child);
-    const prefix = `${service.name.padEnd(width)} │ `;
-    const print = lineWriter(out, prefix);
-    if (child.stdout) createInterface({ input: child.stdout }).on("line", print);
-    if (child.stderr) createInterface({ input: child.stderr }).on("line", print);
-    exits.push(
-      new Promise((resolve) => {
-        child.once("exit", (code, signal) => {
-          if (!stopping) {
-            failed = true;
-            out.write(
-              `kassa: ${service.name} exited unexpectedly (${signal ?? code}); stopping the rest\n`,
-            );
-            stopping = true;
-            stopAll("SIGTERM");
-          }
-          resolve({ service: service.name, code, signal });
-        });
-      }),
-    );
-  }
-
-  void waitUntilReady(services, () => stopping)
+  supervisor.start();
+  state.write(supervisorState(supervisor.states(), urls));
+  void supervisor.allReady
     .then(async (ready) => {
       if (!ready) return;
-      const url = (name: string) =>
-        `http://127.0.0.1:${services.find((s) => s.name === name)?.port}`;
       const demo = await ensureDemoMerchant({
         dataDir,
-        merchantUrl: url("merchant"),
+        merchantUrl: urls.get("merchant") ?? "",
         adminToken: tokens.admin,
       });
-      out.write(banner(services, env, dataDir, tokens.admin, demo));
+      output.write(platformBanner({ services, env, dataDir, adminToken: tokens.admin, demo }));
     })
     .catch((error: unknown) =>
-      out.write(`kassa: could not prepare the demo merchant: ${String(error)}\n`),
+      output.write(`kassa: could not prepare the demo merchant: ${String(error)}\n`),
     );
 
-  const results = await Promise.all(exits);
+  const code = await supervisor.finished;
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
-  const unclean = results.filter((r) => r.code !== 0);
-  for (const result of unclean) {
-    out.write(`kassa: ${result.service} exited with ${result.signal ?? result.code}\n`);
+  await state.remove();
+  return code;
+}
+
+/** The launcher's line for a supervisor event (without `kassa: `), or none. */
+function describeSupervisorEvent(event: SupervisorEvent): string | undefined {
+  const { service } = event;
+  switch (event.type) {
+    case "started":
+      return event.restart === 0
+        ? `starting ${service} (pid ${event.pid})`
+        : `restarting ${service} (restart ${event.restart}, pid ${event.pid})`;
+    case "ready":
+      return event.restart === 0
+        ? `${service} ready`
+        : `${service} ready again after restart ${event.restart}`;
+    case "crashed": {
+      const seconds = `${event.restartInMs / 1000} s`;
+      return event.failedStarts > 0
+        ? `${service} ${exitText(event.exit)} before it was ready; restarting in ${seconds} (${event.failedStarts} of ${event.maxFailedStarts} failed starts before giving up)`
+        : `${service} ${exitText(event.exit)} unexpectedly; restarting in ${seconds}`;
+    }
+    case "gave-up":
+      return `${service} ${exitText(event.exit)} before it was ready, ${event.failedStarts} starts in a row; giving up and stopping the platform (its output above says why)`;
+    case "stopped":
+      return event.clean ? undefined : `${service} did not stop cleanly: ${exitText(event.exit)}`;
   }
-  return failed || unclean.length > 0 ? 1 : 0;
+}
+
+function exitText(exit: { code: number | null; signal: string | null }): string {
+  return exit.signal ? `was killed (${exit.signal})` : `exited with code ${exit.code}`;
 }
 
 /**
@@ -144,76 +177,23 @@ function mainScript(service: PlatformService): string {
   return path.join(path.dirname(entry), "main.js");
 }
 
-/** Pretty-prints JSON log lines (passing anything else through), each behind a prefix. */
-function lineWriter(out: NodeJS.WritableStream, prefix: string) {
-  const pretty = prettyFactory({
-    colorize: Boolean((out as { isTTY?: boolean }).isTTY),
-    translateTime: "SYS:HH:MM:ss.l",
-    ignore: "pid,hostname,service",
-    singleLine: true,
-  });
-  return (line: string) => {
-    let text = line;
-    if (line.startsWith("{")) {
-      try {
-        text = pretty(JSON.parse(line)).trimEnd();
-      } catch {
-        // Not JSON after all: print it as it is.
-      }
-    }
-    out.write(`${prefix}${text}\n`);
-  };
-}
-
-async function waitUntilReady(
-  services: readonly PlatformService[],
-  abandoned: () => boolean,
-): Promise<boolean> {
-  const pending = new Set(services);
-  while (pending.size > 0) {
-    if (abandoned()) return false;
-    for (const service of [...pending]) {
-      const ready = await fetch(`http://127.0.0.1:${service.port}/health/ready`)
-        .then((response) => response.ok)
-        .catch(() => false);
-      if (ready) pending.delete(service);
-    }
-    if (pending.size > 0) await delay(250);
-  }
-  return true;
-}
-
-function banner(
-  services: readonly PlatformService[],
-  env: NodeJS.ProcessEnv,
-  dataDir: string,
-  adminToken: string,
-  demo: DemoMerchant,
-) {
-  const storage = env.DATABASE_URL ? "Postgres (DATABASE_URL)" : `embedded PGlite under ${dataDir}`;
-  const cache = env.REDIS_URL
-    ? "Redis (REDIS_URL)"
-    : "in-process Redis stand-in (development only)";
-  const gateway = services.find((s) => s.name === "gateway")?.port;
-  const rows = services.map(
-    (s) => `  ${s.name.padEnd(11)} http://127.0.0.1:${s.port}   ${s.typeName}`,
+/**
+ * The services' ports something else holds, as `port 8081 (merchant)`. Checked before anything
+ * starts: a service would otherwise fail on its port, and its readiness probe would be answered
+ * by whatever holds it.
+ */
+async function portsTaken(services: readonly PlatformService[], host: string): Promise<string[]> {
+  const taken = await Promise.all(
+    services.map(
+      (service) =>
+        new Promise<string | undefined>((resolve) => {
+          const probe = net.createServer();
+          probe.once("error", (error: NodeJS.ErrnoException) =>
+            resolve(`port ${service.port} (${service.name}: ${error.code ?? error.message})`),
+          );
+          probe.listen(service.port, host, () => probe.close(() => resolve(undefined)));
+        }),
+    ),
   );
-  return [
-    "",
-    `Kassa is running: ${storage}, ${cache}.`,
-    ...rows,
-    "",
-    `  admin token (KASSA_ADMIN_TOKEN): ${adminToken}`,
-    `  kept in ${path.join(dataDir, "tokens.json")} with the internal token`,
-    "",
-    `  demo merchant ${demo.merchantId}, API key: ${demo.apiKey}`,
-    "  take a payment (paste it; pasting again returns the same payment: idempotency):",
-    "",
-    demoPaymentCurl(`http://127.0.0.1:${gateway}`, demo.apiKey, `demo-${Date.now()}`),
-    "",
-    "  then: npx kassa status · README.md walks through refunds and settlements",
-    "",
-    "Ctrl-C stops everything.",
-    "",
-  ].join("\n");
+  return taken.filter((entry) => entry !== undefined);
 }

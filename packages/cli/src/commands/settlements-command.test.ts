@@ -58,7 +58,10 @@ afterAll(async () => {
 const kassa = (...args: string[]) => runKassa(args, platform.cliEnv);
 
 describe("kassa settlements and kassa balance", () => {
-  it("settles a merchant: balance, create, process, balance again, list", async () => {
+  // Ten runs of the CLI binary, each a Node start-up: minutes on a loaded two-core machine.
+  it("settles a merchant: balance, create, process, balance again, list", {
+    timeout: 6 * 60_000,
+  }, async () => {
     const before = await kassa("balance", merchantId, "usd");
     expect(before.stderr).toBe("");
     expect(before.code).toBe(0);

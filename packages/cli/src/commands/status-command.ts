@@ -1,22 +1,39 @@
 import type { Command } from "commander";
 import { CliError } from "../cli-error.js";
+import { formatDate } from "../format-time.js";
+import { localDataDir } from "../local-data-dir.js";
 import type { OperatorContext } from "../operator-context.js";
-import { collectPlatformStatus, platformHealthy, type ServiceStatus } from "../platform-status.js";
+import {
+  collectPlatformStatus,
+  platformHealthy,
+  type ServiceStatus,
+  withSupervision,
+} from "../platform-status.js";
 import { serviceEndpoints } from "../service-endpoints.js";
+import { readSupervisorState, supervisorStateFile } from "../supervisor-state.js";
 import { renderTable } from "../text-table.js";
 
 /**
  * `kassa status`: every service's health with its checks, every breaker and the gateway's
- * outbox, read from `/health` and `/metrics` (no token needed). Exits 1 when a service is
- * unhealthy or down; degraded still exits 0 (the platform serves).
+ * outbox, read from `/health` and `/metrics` (no token needed), and, for a platform that
+ * `kassa start` runs from this data directory, each service's pid and restart count (from its
+ * `supervisor.json`). Exits 1 when a service is unhealthy or down; degraded still exits 0 (the
+ * platform serves).
  */
 export function registerStatusCommand(program: Command, context: OperatorContext): void {
   program
     .command("status")
-    .description("Health of every service, its breakers and the outbox; exit 1 if any is down.")
+    .description(
+      "Health of every service, its breakers and the outbox, and restarts under `kassa start`; exit 1 if any is down.",
+    )
     .option("--json", "print what was collected as JSON")
     .action(async (options: { json?: boolean }) => {
-      const statuses = await collectPlatformStatus(serviceEndpoints(context.env));
+      const stateFile = supervisorStateFile(localDataDir(context.env, context.rootDir));
+      const [collected, supervision] = await Promise.all([
+        collectPlatformStatus(serviceEndpoints(context.env)),
+        readSupervisorState(stateFile),
+      ]);
+      const statuses = withSupervision(collected, supervision);
       const healthy = platformHealthy(statuses);
       if (options.json) {
         context.out.write(`${JSON.stringify({ healthy, services: statuses }, null, 2)}\n`);
@@ -38,11 +55,33 @@ export function registerStatusCommand(program: Command, context: OperatorContext
     });
 }
 
-/** The three tables: services, breakers, outbox; then a one-line verdict. */
+/**
+ * The tables: services, their processes under `kassa start` (when it runs them), breakers,
+ * outbox; then a one-line verdict.
+ */
 export function renderStatus(statuses: readonly ServiceStatus[]): string {
   const sections = [
     renderTable(["service", "url", "status", "checks"], statuses.flatMap(serviceRows)),
   ];
+
+  const processRows = statuses.flatMap(({ name, supervised }) =>
+    supervised
+      ? [
+          [
+            name,
+            supervised.pid === null ? "-" : String(supervised.pid),
+            supervised.phase,
+            String(supervised.restarts),
+            lastExitText(supervised.lastExit),
+          ],
+        ]
+      : [],
+  );
+  if (processRows.length > 0) {
+    sections.push(
+      renderTable(["supervised", "pid", "state", "restarts", "last exit"], processRows),
+    );
+  }
 
   const breakerRows = statuses.flatMap((status) =>
     (status.breakers ?? []).map((breaker) => [status.name, breaker.dependency, breaker.state]),
@@ -101,4 +140,11 @@ function serviceRows(status: ServiceStatus): string[][] {
   }
   const [first, ...rest] = notes;
   return [[status.name, status.url, state, first ?? ""], ...rest.map((note) => ["", "", "", note])];
+}
+
+/** How a supervised process last ended: `SIGKILL at 2026-11-24 21:34:10Z`, or `-`. */
+function lastExitText(exit: NonNullable<ServiceStatus["supervised"]>["lastExit"]): string {
+  if (!exit) return "-";
+  const how = exit.signal ?? `exit code ${exit.code}`;
+  return `${how} at ${formatDate(new Date(exit.at))}`;
 }

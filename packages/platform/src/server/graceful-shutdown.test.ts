@@ -69,8 +69,9 @@ describe("graceful shutdown on SIGTERM", () => {
   });
 
   it("reports NOT_SERVING and 503 before the listener closes, finishes the in-flight call, exits 0", async () => {
-    // Long enough that a loaded machine still asks /health/ready before the listener closes.
-    fixture = spawnFixture({ SHUTDOWN_DELAY_MS: "3000" });
+    // Long enough that a loaded machine still asks /health/ready before the listener closes (the
+    // test waits it out: the in-flight call ends only after the listener has closed).
+    fixture = spawnFixture({ SHUTDOWN_DELAY_MS: "10000" });
     const started = await fixture.logLine((line) => typeof line.port === "number");
     const url = `http://127.0.0.1:${started.port}`;
     const grpc = grpcJsHealth(`127.0.0.1:${started.port}`);

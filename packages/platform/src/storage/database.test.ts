@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import * as schema from "../test-fixtures/fixture-schema.js";
 import { createTestDatabase, type TestDatabase } from "../testing/index.js";
@@ -90,15 +91,23 @@ describe("openDatabase", () => {
     });
     try {
       expect(await database.ping()).toBeGreaterThanOrEqual(0);
-      // Hold two connections busy, then look at the pool from a third.
+      // Hold two connections busy until the pool has been looked at: both wait on a lock this
+      // test holds from outside the pool (no fixed sleep a slow machine could outlast).
+      const holder = postgres(testDatabase.url, { max: 1 });
+      await holder`select pg_advisory_lock(4242)`;
       const busy = Promise.all([
-        database.db.execute(sql`select pg_sleep(0.5)`),
-        database.db.execute(sql`select pg_sleep(0.5)`),
+        database.db.execute(sql`select pg_advisory_xact_lock(4242)`),
+        database.db.execute(sql`select pg_advisory_xact_lock(4242)`),
       ]);
-      let usage = await database.poolUsage();
-      while ((usage?.inUse ?? 0) < 2) usage = await database.poolUsage();
-      expect(usage).toMatchObject({ inUse: 2, max: 4 });
-      await busy;
+      try {
+        let usage = await database.poolUsage();
+        while ((usage?.inUse ?? 0) < 2) usage = await database.poolUsage();
+        expect(usage).toMatchObject({ inUse: 2, max: 4 });
+      } finally {
+        await holder`select pg_advisory_unlock(4242)`;
+        await holder.end();
+        await busy;
+      }
     } finally {
       await database.close();
     }

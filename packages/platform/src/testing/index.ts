@@ -219,11 +219,13 @@ export async function startTestService<
 /**
  * Retries `assertion` until it stops throwing, and throws its last error after `timeoutMs`:
  * for waiting on something the system does by itself (an outbox delivery, a reconciliation),
- * checking the real state rather than sleeping.
+ * checking the real state rather than sleeping. The default ceiling (60 s) is for a loaded
+ * two-core machine running the whole suite, where what takes a second idle can take twenty;
+ * a passing test never waits for it.
  */
 export async function eventually<T>(
   assertion: () => Promise<T> | T,
-  timeoutMs = 15_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
@@ -233,6 +235,39 @@ export async function eventually<T>(
       if (performance.now() > deadline) throw error;
       await new Promise((resolve) => setTimeout(resolve, 25));
     }
+  }
+}
+
+/**
+ * The first of `count` consecutive TCP ports nothing listens on right now (each bound on all
+ * interfaces, as services bind, then released), for a process that derives its ports from one
+ * base, like `kassa start` from KASSA_PORT_BASE. Picked below Linux's ephemeral range
+ * (32768+), where random ports (port 0) and outgoing connections never land.
+ */
+export async function freePortRange(count: number): Promise<number> {
+  const lowest = 20_000;
+  const highest = 32_000 - count;
+  for (let attempt = 1; ; attempt++) {
+    const base = lowest + Math.floor(Math.random() * (highest - lowest));
+    const servers: net.Server[] = [];
+    const bound = await Promise.all(
+      Array.from({ length: count }, (_, offset) => {
+        const server = net.createServer();
+        servers.push(server);
+        return new Promise<boolean>((resolve) => {
+          server.once("error", () => resolve(false));
+          server.listen(base + offset, "0.0.0.0", () => resolve(true));
+        });
+      }),
+    );
+    await Promise.all(
+      servers.map(
+        (server) =>
+          new Promise((resolve) => (server.listening ? server.close(resolve) : resolve(0))),
+      ),
+    );
+    if (bound.every(Boolean)) return base;
+    if (attempt === 100) throw new Error(`no ${count} consecutive free ports found`);
   }
 }
 

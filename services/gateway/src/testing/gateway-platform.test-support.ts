@@ -42,6 +42,12 @@ const definitions: Record<ServiceName, AnyServiceDefinition> = {
 const quickGateway: Env = {
   // Long enough that a loaded CI machine still gets its answers; tok_timeout tests wait it out.
   CHANNEL_TIMEOUT_MS: "5000",
+  // The other dependencies' 2 s default is a budget a loaded two-core machine can miss (under a
+  // CPU hog a tok_visa payment came back FAILED). No test here waits for these deadlines to pass.
+  MERCHANT_TIMEOUT_MS: "10000",
+  ORDER_TIMEOUT_MS: "10000",
+  RISK_TIMEOUT_MS: "10000",
+  ACCOUNTING_TIMEOUT_MS: "10000",
   OUTBOX_POLL_INTERVAL_MS: "50",
   OUTBOX_BACKOFF_INITIAL_MS: "50",
   OUTBOX_BACKOFF_MAX_MS: "200",
