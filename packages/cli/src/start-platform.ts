@@ -50,8 +50,16 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
   }
   const dataDir = localDataDir(env, options.rootDir);
   const tokens = await localTokens(dataDir, env);
+  // The local platform speaks cleartext on loopback (its supervisor and banner do): TLS_*
+  // exported for other work must not turn six services into ones nobody here can reach.
+  const tlsVariables = Object.keys(env).filter((name) => name.startsWith("TLS_") && env[name]);
+  if (tlsVariables.length > 0) {
+    output.write(
+      `kassa: kassa start runs cleartext on 127.0.0.1; ignoring ${tlsVariables.join(", ")} (see README: TLS)\n`,
+    );
+  }
   const sharedEnv: NodeJS.ProcessEnv = {
-    ...env,
+    ...Object.fromEntries(Object.entries(env).filter(([name]) => !tlsVariables.includes(name))),
     KASSA_DATA_DIR: dataDir,
     KASSA_INTERNAL_TOKEN: tokens.internal,
     KASSA_ADMIN_TOKEN: tokens.admin,

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../observability/logger.js";
 import { openDatabase } from "../storage/database.js";
@@ -38,16 +39,24 @@ describe("postgres check", () => {
       expect(idle.status).toBe("healthy");
       expect(idle.metadata).toMatchObject({ kind: "postgres", pool_max: 5 });
       // Four of five connections busy: what a pool under load looks like. It still serves.
+      // They wait on a lock held from outside the pool, so they stay busy until looked at.
+      const holder = postgres(database.url, { max: 1 });
+      await holder`select pg_advisory_lock(4343)`;
       const busy = Promise.all(
-        Array.from({ length: 4 }, () => handle.db.execute(sql`select pg_sleep(0.5)`)),
+        Array.from({ length: 4 }, () => handle.db.execute(sql`select pg_advisory_xact_lock(4343)`)),
       );
-      let loaded = await check.check(never);
-      while (loaded.metadata?.pool_in_use !== 4) loaded = await check.check(never);
-      expect(loaded).toMatchObject({
-        status: "healthy",
-        message: expect.stringMatching(/, 4 of 5 connections in use$/),
-      });
-      await busy;
+      try {
+        let loaded = await check.check(never);
+        while (loaded.metadata?.pool_in_use !== 4) loaded = await check.check(never);
+        expect(loaded).toMatchObject({
+          status: "healthy",
+          message: expect.stringMatching(/, 4 of 5 connections in use$/),
+        });
+      } finally {
+        await holder`select pg_advisory_unlock(4343)`;
+        await holder.end();
+        await busy;
+      }
     } finally {
       await handle.close();
     }

@@ -17,7 +17,8 @@ let merchant: TestMerchant;
 beforeAll(async () => {
   platform = await startGatewayPlatform("gw_outbox", {
     gateway: {
-      CHANNEL_TIMEOUT_MS: "300",
+      // The order service goes down before the reconciler settles the tok_timeout payment.
+      RECONCILE_AFTER_MS: "10000",
     },
   });
   merchant = await platform.newMerchant();

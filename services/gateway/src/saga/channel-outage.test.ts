@@ -10,10 +10,8 @@ import {
 let platform: GatewayPlatform;
 let merchant: TestMerchant;
 beforeAll(async () => {
-  platform = await startGatewayPlatform("gw_outage", {
-    // The default 30 s half-open wait: the breaker must close because the channel says SERVING.
-    gateway: { CHANNEL_TIMEOUT_MS: "500" },
-  });
+  // The default 30 s half-open wait: the breaker must close because the channel says SERVING.
+  platform = await startGatewayPlatform("gw_outage");
   merchant = await platform.newMerchant();
 });
 afterAll(() => platform.stop());
