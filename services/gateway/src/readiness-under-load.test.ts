@@ -61,7 +61,7 @@ describe("readiness under load", () => {
     const stop = new AbortController();
     const poll = pollReadiness(stop.signal);
 
-    const payments = 240;
+    const payments = 160;
     const concurrency = 8;
     let next = 0;
     const outcomes: PaymentStatus[] = [];
