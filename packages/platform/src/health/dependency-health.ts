@@ -43,8 +43,8 @@ export interface DependencyHealthOptions {
   retryInitialMs?: number;
   /**
    * Longest wait between two attempts to reopen the stream: how late, at worst, a dependency
-   * that is back is noticed. Default 250 ms; an attempt on a port nobody listens on costs a
-   * refused connection.
+   * that is back is noticed (and its open breaker closed). Default 100 ms; an attempt on a port
+   * nobody listens on costs one refused connection.
    */
   retryMaxMs?: number;
 }
@@ -134,7 +134,7 @@ export function watchDependencyHealth(
 ): DependencyHealth {
   const health = createClient(Health, transport);
   const retryInitialMs = options.retryInitialMs ?? 50;
-  const retryMaxMs = options.retryMaxMs ?? 250;
+  const retryMaxMs = options.retryMaxMs ?? 100;
   const stopped = new AbortController();
   const status = createDependencyStatus(dependency, options.logger);
 
