@@ -198,11 +198,14 @@ afterAll(async () => {
  * A launcher on the shared data directory for the tests of one block: started (after `prepare`)
  * and waited for before them, killed after them if a test left it running.
  */
-function launcherOfBlock(prepare: () => Promise<void> = async () => {}): () => Launcher {
+function launcherOfBlock(
+  prepare: () => Promise<void> = async () => {},
+  env: NodeJS.ProcessEnv = {},
+): () => Launcher {
   let started: Launcher | undefined;
   beforeAll(async () => {
     await prepare();
-    started = await startLauncher(dataDir);
+    started = await startLauncher(dataDir, env);
     await started.printed("then: npx kassa status");
   }, platformTimeoutMs);
   afterAll(() => killLeftover(started), platformTimeoutMs);
@@ -213,13 +216,21 @@ function launcherOfBlock(prepare: () => Promise<void> = async () => {}): () => L
 }
 
 describe("kassa start on a fresh data directory", () => {
-  const launcher = launcherOfBlock();
+  // TLS settings exported for other work: the local platform stays cleartext and says so (were
+  // they passed on, no service could read these files and none would start).
+  const launcher = launcherOfBlock(undefined, {
+    TLS_CERT_FILE: "/nonexistent/tls.crt",
+    TLS_KEY_FILE: "/nonexistent/tls.key",
+  });
 
   it(
     "starts services after what they call, six SERVING, with a demo merchant whose printed curl takes a payment",
     async () => {
       const run = launcher();
       const output = run.output();
+      expect(output).toContain(
+        "kassa start runs cleartext on 127.0.0.1; ignoring TLS_CERT_FILE, TLS_KEY_FILE",
+      );
       // Dependency order: accounting after merchant, the gateway after all five.
       const position = (line: string) => {
         const index = output.indexOf(line);
