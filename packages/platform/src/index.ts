@@ -133,6 +133,7 @@ export {
   type ServiceConfig,
   type ServiceContext,
   type ServiceDefinition,
+  type ServiceParts,
 } from "./server/service-definition.js";
 export {
   loadServiceConfig,

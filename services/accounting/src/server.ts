@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { AccountingService } from "@kassa/contracts/kassa/accounting/v1/accounting_pb";
 import { defineService, requestContext } from "@kassa/platform";
+import { accountingEnv } from "./accounting-env.js";
 import { createAccountingMetrics } from "./accounting-metrics.js";
 import { dependencies } from "./clients.js";
 import * as schema from "./db/schema.js";
@@ -36,13 +37,13 @@ export function createAccountingService(options: AccountingServiceOptions = {}) 
       adminMethods: ["CreateSettlement", "ProcessSettlement", "GetSettlement", "ListSettlements"],
     },
     dependencies,
-    env: {},
+    env: accountingEnv,
     database: {
       schemaName: "accounting",
       schema,
       migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)),
     },
-    routes(router, service) {
+    setup(service) {
       const context: AccountingContext = {
         db: service.db,
         clock: service.clock,
@@ -51,17 +52,21 @@ export function createAccountingService(options: AccountingServiceOptions = {}) 
         merchant: service.clients.merchant,
         afterFeeEntry: options.afterFeeEntry,
       };
-      router.service(AccountingService, {
-        recordPayment: (request) => recordPayment(context, request),
-        recordRefund: (request) => recordRefund(context, request),
-        getBalance: (request) => getBalance(context, request),
-        listEntries: (request) => listEntries(context, request),
-        createSettlement: (request) => createSettlement(context, request),
-        processSettlement: (request, call) =>
-          processSettlement(context, request, requestContext(call, service.logger).logger),
-        getSettlement: (request) => getSettlement(context, request),
-        listSettlements: (request) => listSettlements(context, request),
-      });
+      return {
+        routes(router) {
+          router.service(AccountingService, {
+            recordPayment: (request) => recordPayment(context, request),
+            recordRefund: (request) => recordRefund(context, request),
+            getBalance: (request) => getBalance(context, request),
+            listEntries: (request) => listEntries(context, request),
+            createSettlement: (request) => createSettlement(context, request),
+            processSettlement: (request, call) =>
+              processSettlement(context, request, requestContext(call, service.logger).logger),
+            getSettlement: (request) => getSettlement(context, request),
+            listSettlements: (request) => listSettlements(context, request),
+          });
+        },
+      };
     },
   });
 }

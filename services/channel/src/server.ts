@@ -1,6 +1,7 @@
 import { fileURLToPath } from "node:url";
 import { ChannelService } from "@kassa/contracts/kassa/channel/v1/channel_pb";
-import { type Clock, defineService, envFields } from "@kassa/platform";
+import { type Clock, defineService } from "@kassa/platform";
+import { channelEnv } from "./channel-env.js";
 import { dependencies } from "./clients.js";
 import type { ChannelDatabase } from "./db/channel-database.js";
 import * as schema from "./db/schema.js";
@@ -29,33 +30,6 @@ export interface ChannelServiceOptions {
   readonly providers?: (storage: { db: ChannelDatabase; clock: Clock }) => Provider[];
 }
 
-/** The channel service's own environment variables: the sandbox's knobs, all off by default. */
-const env = {
-  /** Milliseconds added to every sandbox call, like a provider's round trip. Default 0. */
-  SANDBOX_LATENCY_MS: envFields.durationMs(0),
-  /**
-   * Probability (0..1) that a sandbox charge is refused as UNAVAILABLE before anything is
-   * charged, for chaos runs. Default 0.
-   */
-  SANDBOX_FAILURE_RATE: envFields.ratio(0),
-  /**
-   * How long `tok_timeout` holds its answer when the caller set no deadline (with one, the
-   * answer is held until just after it). Default 30 000 ms.
-   */
-  SANDBOX_TIMEOUT_HOLD_MS: envFields.durationMs(30_000),
-  /**
-   * The longest any provider call may take, whatever the caller's deadline. Default 60 000 ms.
-   */
-  PROVIDER_CALL_TIMEOUT_MS: envFields.durationMs(60_000),
-  /**
-   * How old a PENDING charge or refund the provider has no record of must be before it counts
-   * as abandoned (its process died between claiming and calling) and is released, so the
-   * reconciler gets a definite "nothing happened". Must exceed PROVIDER_CALL_TIMEOUT_MS.
-   * Default 300 000 ms.
-   */
-  CHANNEL_CLAIM_TIMEOUT_MS: envFields.durationMs(300_000),
-};
-
 /** The channel service, with its channels chosen by `options`; wiring only. */
 export function createChannelService(options: ChannelServiceOptions = {}) {
   return defineService({
@@ -64,13 +38,13 @@ export function createChannelService(options: ChannelServiceOptions = {}) {
     defaultPort: 8083,
     access: { kind: "internal" },
     dependencies,
-    env,
+    env: channelEnv,
     database: {
       schemaName: "channel",
       schema,
       migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)),
     },
-    routes(router, service) {
+    setup(service) {
       const storage = { db: service.db, clock: service.clock };
       const providers = options.providers?.(storage) ?? [
         createSandboxProvider({
@@ -95,13 +69,17 @@ export function createChannelService(options: ChannelServiceOptions = {}) {
         chargeCalls: createInFlightCalls(),
         refundCalls: createInFlightCalls(),
       };
-      router.service(ChannelService, {
-        charge: (request, call) => charge(context, request, call),
-        getCharge: (request) => getCharge(context, request),
-        refund: (request, call) => refund(context, request, call),
-        getChannelRefund: (request) => getChannelRefund(context, request),
-        listChannels: (request) => listChannels(context, request),
-      });
+      return {
+        routes(router) {
+          router.service(ChannelService, {
+            charge: (request, call) => charge(context, request, call),
+            getCharge: (request) => getCharge(context, request),
+            refund: (request, call) => refund(context, request, call),
+            getChannelRefund: (request) => getChannelRefund(context, request),
+            listChannels: (request) => listChannels(context, request),
+          });
+        },
+      };
     },
   });
 }

@@ -1,6 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { GatewayService } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
-import { defineService, type ServiceContext } from "@kassa/platform";
+import { defineService } from "@kassa/platform";
 import { createChannelCatalog } from "./channel-catalog.js";
 import { dependencies } from "./clients.js";
 import * as schema from "./db/schema.js";
@@ -19,105 +19,91 @@ import { createOutboxCheck } from "./outbox/outbox-check.js";
 import { startOutboxRelay } from "./outbox/outbox-relay.js";
 import { startReconciler } from "./saga/reconciler.js";
 
-type GatewayServiceContext = ServiceContext<typeof schema, typeof dependencies, typeof gatewayEnv>;
-
-// One gateway context per running service (tests run several in one process), made on first use
-// by whichever of routes, interceptors, checks or background asks first. The relay starts in
-// background(); until then a wake-up has nothing to wake.
-const gateways = new WeakMap<
-  GatewayServiceContext,
-  { context: GatewayContext; relay: { wake(): void } }
->();
-function gatewayOf(service: GatewayServiceContext) {
-  let gateway = gateways.get(service);
-  if (!gateway) {
-    const relay = { wake: () => {} };
-    const context: GatewayContext = {
-      db: service.db,
-      clock: service.clock,
-      logger: service.logger,
-      clients: service.clients,
-      metrics: createGatewayMetrics(service.metrics.registry),
-      channels: createChannelCatalog({
-        channels: service.clients.channel,
+/** The gateway: the public, merchant-facing API and the payment and refund sagas. Wiring only. */
+export function createGatewayService() {
+  return defineService({
+    name: "gateway",
+    service: GatewayService,
+    defaultPort: 8080,
+    // Merchants authenticate with API keys, checked by the gateway itself.
+    access: { kind: "public" },
+    dependencies,
+    env: gatewayEnv,
+    database: {
+      schemaName: "gateway",
+      schema,
+      migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)),
+    },
+    setup(service) {
+      const { config } = service;
+      // The relay starts in background(); a commit before that has nothing to wake.
+      let wakeOutbox = () => {};
+      const context: GatewayContext = {
+        db: service.db,
         clock: service.clock,
         logger: service.logger,
-      }),
-      wakeOutbox: () => relay.wake(),
-    };
-    gateway = { context, relay };
-    gateways.set(service, gateway);
-  }
-  return gateway;
+        clients: service.clients,
+        metrics: createGatewayMetrics(service.metrics.registry),
+        channels: createChannelCatalog({
+          channels: service.clients.channel,
+          clock: service.clock,
+          logger: service.logger,
+        }),
+        wakeOutbox: () => wakeOutbox(),
+      };
+      return {
+        interceptors: [
+          createMerchantAuthentication({
+            merchants: service.clients.merchant,
+            redis: service.redis,
+            cacheTtlMs: config.GATEWAY_AUTH_CACHE_TTL_MS,
+            rateLimitPerMinute: config.GATEWAY_RATE_LIMIT_PER_MINUTE,
+            adminToken: config.KASSA_ADMIN_TOKEN,
+            logger: service.logger,
+          }),
+        ],
+        routes(router) {
+          router.service(GatewayService, {
+            createPayment: (request, call) => createPayment(context, request, call),
+            getPayment: (request, call) => getPayment(context, request, call),
+            listPayments: (request, call) => listPayments(context, request, call),
+            cancelPayment: (request, call) => cancelPayment(context, request, call),
+            createRefund: (request, call) => createRefund(context, request, call),
+            getRefund: (request, call) => getRefund(context, request, call),
+            listRefunds: (request, call) => listRefunds(context, request, call),
+          });
+        },
+        checks: [createOutboxCheck(service.db, () => service.clock.now())],
+        async background() {
+          const relay = startOutboxRelay({
+            db: service.db,
+            clock: service.clock,
+            logger: service.logger,
+            metrics: context.metrics,
+            targets: { order: service.clients.order, accounting: service.clients.accounting },
+            targetHealth: service.dependencyHealth,
+            pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+            batchSize: config.OUTBOX_BATCH_SIZE,
+            maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
+            backoffInitialMs: config.OUTBOX_BACKOFF_INITIAL_MS,
+            backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS,
+            leaseMs: config.OUTBOX_LEASE_MS,
+            signal: service.shutdownSignal,
+          });
+          wakeOutbox = relay.wake;
+          const reconciler = startReconciler(context, {
+            intervalMs: config.RECONCILE_INTERVAL_MS,
+            afterMs: config.RECONCILE_AFTER_MS,
+            pendingAfterMs: config.RECONCILE_PENDING_AFTER_MS,
+            channelHealth: service.dependencyHealth.channel,
+            signal: service.shutdownSignal,
+          });
+          await Promise.all([relay.stopped, reconciler]);
+        },
+      };
+    },
+  });
 }
 
-/** The gateway: the public, merchant-facing API and the payment and refund sagas. Wiring only. */
-export const gatewayService = defineService({
-  name: "gateway",
-  service: GatewayService,
-  defaultPort: 8080,
-  // Merchants authenticate with API keys, checked by the gateway itself.
-  access: { kind: "public" },
-  dependencies,
-  env: gatewayEnv,
-  database: {
-    schemaName: "gateway",
-    schema,
-    migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)),
-  },
-  interceptors(service) {
-    return [
-      createMerchantAuthentication({
-        merchants: service.clients.merchant,
-        redis: service.redis,
-        cacheTtlMs: service.config.GATEWAY_AUTH_CACHE_TTL_MS,
-        rateLimitPerMinute: service.config.GATEWAY_RATE_LIMIT_PER_MINUTE,
-        adminToken: service.config.KASSA_ADMIN_TOKEN,
-        logger: service.logger,
-      }),
-    ];
-  },
-  routes(router, service) {
-    const { context } = gatewayOf(service);
-    router.service(GatewayService, {
-      createPayment: (request, call) => createPayment(context, request, call),
-      getPayment: (request, call) => getPayment(context, request, call),
-      listPayments: (request, call) => listPayments(context, request, call),
-      cancelPayment: (request, call) => cancelPayment(context, request, call),
-      createRefund: (request, call) => createRefund(context, request, call),
-      getRefund: (request, call) => getRefund(context, request, call),
-      listRefunds: (request, call) => listRefunds(context, request, call),
-    });
-  },
-  checks(service) {
-    return [createOutboxCheck(service.db, () => service.clock.now())];
-  },
-  async background(service) {
-    const gateway = gatewayOf(service);
-    const { config } = service;
-    const relay = startOutboxRelay({
-      db: service.db,
-      clock: service.clock,
-      logger: service.logger,
-      metrics: gateway.context.metrics,
-      targets: { order: service.clients.order, accounting: service.clients.accounting },
-      targetHealth: service.dependencyHealth,
-      pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-      batchSize: config.OUTBOX_BATCH_SIZE,
-      maxAttempts: config.OUTBOX_MAX_ATTEMPTS,
-      backoffInitialMs: config.OUTBOX_BACKOFF_INITIAL_MS,
-      backoffMaxMs: config.OUTBOX_BACKOFF_MAX_MS,
-      leaseMs: config.OUTBOX_LEASE_MS,
-      signal: service.shutdownSignal,
-    });
-    gateway.relay.wake = relay.wake;
-    const reconciler = startReconciler(gateway.context, {
-      intervalMs: config.RECONCILE_INTERVAL_MS,
-      afterMs: config.RECONCILE_AFTER_MS,
-      pendingAfterMs: config.RECONCILE_PENDING_AFTER_MS,
-      channelHealth: service.dependencyHealth.channel,
-      signal: service.shutdownSignal,
-    });
-    await Promise.all([relay.stopped, reconciler]);
-  },
-});
+/** The gateway as `npm start` and `main.ts` run it. */
+export const gatewayService = createGatewayService();

@@ -13,36 +13,45 @@ import { riskRulesFrom } from "./risk-rules.js";
 import { createVelocityCounter } from "./velocity-counter.js";
 
 /** The risk service: wiring only; each RPC lives in `operations/`. */
-export const riskService = defineService({
-  name: "risk",
-  service: RiskService,
-  defaultPort: 8084,
-  access: { kind: "internal", adminMethods: ["AddBlocklistEntry", "RemoveBlocklistEntry"] },
-  dependencies,
-  env: riskEnv,
-  database: {
-    schemaName: "risk",
-    schema,
-    migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)),
-  },
-  routes(router, context) {
-    const rules = riskRulesFrom(context.config);
-    const risk: RiskContext = {
-      db: context.db,
-      clock: context.clock,
-      rules,
-      velocity: createVelocityCounter({
-        redis: context.redis,
-        limits: rules.velocity,
-        keySecret: context.config.KASSA_INTERNAL_TOKEN,
-        logger: context.logger,
-      }),
-    };
-    router.service(RiskService, {
-      assess: (request) => assess(risk, request),
-      addBlocklistEntry: (request) => addBlocklistEntry(risk, request),
-      removeBlocklistEntry: (request) => removeBlocklistEntry(risk, request),
-      listBlocklistEntries: (request) => listBlocklistEntries(risk, request),
-    });
-  },
-});
+export function createRiskService() {
+  return defineService({
+    name: "risk",
+    service: RiskService,
+    defaultPort: 8084,
+    access: { kind: "internal", adminMethods: ["AddBlocklistEntry", "RemoveBlocklistEntry"] },
+    dependencies,
+    env: riskEnv,
+    database: {
+      schemaName: "risk",
+      schema,
+      migrationsFolder: fileURLToPath(new URL("../drizzle", import.meta.url)),
+    },
+    setup(service) {
+      const rules = riskRulesFrom(service.config);
+      const context: RiskContext = {
+        db: service.db,
+        clock: service.clock,
+        rules,
+        velocity: createVelocityCounter({
+          redis: service.redis,
+          limits: rules.velocity,
+          keySecret: service.config.KASSA_INTERNAL_TOKEN,
+          logger: service.logger,
+        }),
+      };
+      return {
+        routes(router) {
+          router.service(RiskService, {
+            assess: (request) => assess(context, request),
+            addBlocklistEntry: (request) => addBlocklistEntry(context, request),
+            removeBlocklistEntry: (request) => removeBlocklistEntry(context, request),
+            listBlocklistEntries: (request) => listBlocklistEntries(context, request),
+          });
+        },
+      };
+    },
+  });
+}
+
+/** The risk service as `npm start` and `main.ts` run it. */
+export const riskService = createRiskService();

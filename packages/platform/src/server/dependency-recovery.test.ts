@@ -24,7 +24,7 @@ const callerService = defineService({
   dependencies: { fixture: OrderService },
   env: {},
   database: fixtureService.database,
-  routes() {},
+  setup: () => ({ routes() {} }),
 });
 
 let database: TestDatabase;

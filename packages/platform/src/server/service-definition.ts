@@ -86,20 +86,31 @@ export interface ServiceDefinition<
     readonly schema: Schema;
     readonly migrationsFolder: string;
   };
+  /**
+   * Builds the service once it has its storage, clients and logger: its own context (what its
+   * operations receive) and its {@link ServiceParts}. Called once per running service, so
+   * whatever it makes (metrics, caches, handles between its parts) exists once.
+   */
+  setup(service: ServiceContext<Schema, Deps, EnvShape>): ServiceParts;
+}
+
+/** What a service adds to the platform's machinery; made by {@link ServiceDefinition.setup}. */
+export interface ServiceParts {
   /** Registers the service's RPC implementations. */
-  routes(router: ConnectRouter, context: ServiceContext<Schema, Deps, EnvShape>): void;
+  routes(router: ConnectRouter): void;
   /**
-   * Server interceptors of its own, run inside the platform's (after logging, metrics and
-   * token checks), e.g. the gateway's API-key authentication.
+   * Server interceptors of its own, run inside the platform's (after logging, metrics, token
+   * checks and input hygiene), e.g. the gateway's API-key authentication.
    */
-  interceptors?(context: ServiceContext<Schema, Deps, EnvShape>): Interceptor[];
+  interceptors?: Interceptor[];
   /** Extra health checks beyond Postgres, Redis and one per dependency. */
-  checks?(context: ServiceContext<Schema, Deps, EnvShape>): Checker[];
+  checks?: Checker[];
   /**
-   * Starts background work (relays, reconcilers). It must stop when `shutdownSignal` aborts;
-   * the promise it returns, if any, is awaited (up to SHUTDOWN_TIMEOUT_MS) before storage closes.
+   * Starts background work (relays, reconcilers) once the port is open. It must stop when the
+   * service's `shutdownSignal` aborts; the promise it returns, if any, is awaited (up to
+   * SHUTDOWN_TIMEOUT_MS) before storage closes.
    */
-  background?(context: ServiceContext<Schema, Deps, EnvShape>): Promise<void> | void;
+  background?(): Promise<void> | void;
 }
 
 /** Declares a service; exists for type inference. */

@@ -219,11 +219,13 @@ const relayService = defineService({
   dependencies: { order: OrderService },
   env: {},
   database: fixtureService.database,
-  routes(router, context) {
-    router.service(OrderService, {
-      getOrder: (request) => context.clients.order.getOrder({ orderId: request.orderId }),
-    });
-  },
+  setup: (context) => ({
+    routes(router) {
+      router.service(OrderService, {
+        getOrder: (request) => context.clients.order.getOrder({ orderId: request.orderId }),
+      });
+    },
+  }),
 });
 
 describe("a service calling another over mutual TLS", () => {

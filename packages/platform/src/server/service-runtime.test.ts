@@ -51,7 +51,10 @@ async function start(
 ) {
   const logs = captureLogs();
   const service = await startService(
-    { ...fixtureService, checks: () => options.checks ?? [] },
+    {
+      ...fixtureService,
+      setup: (context) => ({ ...fixtureService.setup(context), checks: options.checks ?? [] }),
+    },
     {
       env: testServiceEnv({
         databaseUrl: options.databaseUrl ?? database.url,

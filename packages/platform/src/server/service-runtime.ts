@@ -37,6 +37,7 @@ import type {
   ServiceConfig,
   ServiceContext,
   ServiceDefinition,
+  ServiceParts,
 } from "./service-definition.js";
 import { loadTlsSettings, tlsConfigProblems } from "./tls-settings.js";
 
@@ -185,8 +186,15 @@ export async function startService<
     health,
     shutdownSignal: draining.signal,
   };
+  let parts: ServiceParts;
+  try {
+    parts = definition.setup(context);
+  } catch (error) {
+    await closeStorage();
+    throw error;
+  }
   // The monitor reads `checks` on every evaluation, so the service's own can join now.
-  checks.push(...(definition.checks?.(context) ?? []));
+  checks.push(...(parts.checks ?? []));
 
   // Aborted only when the drain times out: in-flight handlers see their signal fire then.
   const abandon = new AbortController();
@@ -199,13 +207,13 @@ export async function startService<
         ServerReflection,
         createGrpcReflectionService([definition.service, Health, ServerReflection]),
       );
-      definition.routes(router, context);
+      parts.routes(router);
     },
     interceptors: [
       createObserveInterceptor(logger, metrics),
       access,
       createInputHygieneInterceptor(),
-      ...(definition.interceptors?.(context) ?? []),
+      ...(parts.interceptors ?? []),
     ],
     jsonOptions: strictJsonOptions,
     shutdownSignal: abandon.signal,
@@ -226,7 +234,7 @@ export async function startService<
   }
   health.start();
   health.setPhase("serving");
-  const background = Promise.resolve(definition.background?.(context)).catch((error: unknown) => {
+  const background = Promise.resolve(parts.background?.()).catch((error: unknown) => {
     logger.error({ err: error }, "background work failed");
   });
   logger.info(

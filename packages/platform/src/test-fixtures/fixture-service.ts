@@ -25,24 +25,30 @@ export const fixtureService = defineService({
     schema,
     migrationsFolder: fileURLToPath(new URL("../../test-fixtures/drizzle", import.meta.url)),
   },
-  routes(router, context) {
-    router.service(OrderService, {
-      async getOrder(request) {
-        if (request.orderId === "slow") {
-          context.logger.info("slow call started");
-          await new Promise((resolve) => context.shutdownSignal.addEventListener("abort", resolve));
-          await untilRefused(context.config.PORT === 0 ? listeningPort() : context.config.PORT);
-          context.logger.info("slow call finishing after the listener closed");
-        }
-        return { order: { id: request.orderId } };
+  setup(context) {
+    return {
+      routes(router) {
+        router.service(OrderService, {
+          async getOrder(request) {
+            if (request.orderId === "slow") {
+              context.logger.info("slow call started");
+              await new Promise((resolve) =>
+                context.shutdownSignal.addEventListener("abort", resolve),
+              );
+              await untilRefused(context.config.PORT === 0 ? listeningPort() : context.config.PORT);
+              context.logger.info("slow call finishing after the listener closed");
+            }
+            return { order: { id: request.orderId } };
+          },
+          async createOrder() {
+            throw new Error("relation widgets violated; password=hunter2");
+          },
+          async cancelOrder(request) {
+            return { order: { id: request.orderId } };
+          },
+        });
       },
-      async createOrder() {
-        throw new Error("relation widgets violated; password=hunter2");
-      },
-      async cancelOrder(request) {
-        return { order: { id: request.orderId } };
-      },
-    });
+    };
   },
 });
 

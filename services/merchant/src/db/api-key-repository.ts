@@ -1,5 +1,6 @@
 import { and, desc, eq, isNull, lt, type SQL } from "drizzle-orm";
-import type { MerchantDatabase, MerchantRecord } from "./merchant-repository.js";
+import type { MerchantDatabase } from "./merchant-database.js";
+import type { MerchantRecord } from "./merchant-repository.js";
 import { type ApiKeyRow, apiKeys, feeRules, merchants } from "./schema.js";
 
 /** A key to create: its digest and visible prefix, never the secret. */

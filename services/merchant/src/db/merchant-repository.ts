@@ -1,11 +1,7 @@
-import type { Database } from "@kassa/platform";
 import { and, desc, eq, inArray, isNull, lt, type SQL } from "drizzle-orm";
 import type { FeeScheduleTerms } from "../fee-schedule-terms.js";
-import type * as schema from "./schema.js";
+import type { MerchantDatabase } from "./merchant-database.js";
 import { type FeeRuleRow, feeRules, type MerchantRow, merchants } from "./schema.js";
-
-/** The merchant service's database, or a transaction on it. */
-export type MerchantDatabase = Database<typeof schema>;
 
 /** A merchant to create, with the time it happens. */
 export interface NewMerchant {

@@ -1,5 +1,5 @@
 import type { Clock, Logger, RedisStore } from "@kassa/platform";
-import type { MerchantDatabase } from "../db/merchant-repository.js";
+import type { MerchantDatabase } from "../db/merchant-database.js";
 
 /** What the merchant operations need: the database, clock, Redis, logger and fee defaults. */
 export interface MerchantContext {

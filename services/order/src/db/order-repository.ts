@@ -1,10 +1,6 @@
-import type { Database } from "@kassa/platform";
 import { and, asc, eq } from "drizzle-orm";
-import type * as schema from "./schema.js";
+import type { OrderDatabase } from "./order-database.js";
 import { type OrderRow, type OrderTransitionRow, orders, orderTransitions } from "./schema.js";
-
-/** The order service's database, or a transaction on it. */
-export type OrderDatabase = Database<typeof schema>;
 
 /** An order to create, with the time it happens. */
 export interface NewOrder {

@@ -1,5 +1,5 @@
 import type { Clock } from "@kassa/platform";
-import type { OrderDatabase } from "../db/order-repository.js";
+import type { OrderDatabase } from "../db/order-database.js";
 
 /** What the order operations need: the service's database and clock. */
 export interface OrderContext {

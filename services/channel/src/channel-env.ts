@@ -1,0 +1,28 @@
+import { envFields } from "@kassa/platform";
+
+/** The channel service's own environment variables: the sandbox's knobs, all off by default. */
+export const channelEnv = {
+  /** Milliseconds added to every sandbox call, like a provider's round trip. Default 0. */
+  SANDBOX_LATENCY_MS: envFields.durationMs(0),
+  /**
+   * Probability (0..1) that a sandbox charge is refused as UNAVAILABLE before anything is
+   * charged, for chaos runs. Default 0.
+   */
+  SANDBOX_FAILURE_RATE: envFields.ratio(0),
+  /**
+   * How long `tok_timeout` holds its answer when the caller set no deadline (with one, the
+   * answer is held until just after it). Default 30 000 ms.
+   */
+  SANDBOX_TIMEOUT_HOLD_MS: envFields.durationMs(30_000),
+  /**
+   * The longest any provider call may take, whatever the caller's deadline. Default 60 000 ms.
+   */
+  PROVIDER_CALL_TIMEOUT_MS: envFields.durationMs(60_000),
+  /**
+   * How old a PENDING charge or refund the provider has no record of must be before it counts
+   * as abandoned (its process died between claiming and calling) and is released, so the
+   * reconciler gets a definite "nothing happened". Must exceed PROVIDER_CALL_TIMEOUT_MS.
+   * Default 300 000 ms.
+   */
+  CHANNEL_CLAIM_TIMEOUT_MS: envFields.durationMs(300_000),
+};

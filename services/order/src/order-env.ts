@@ -1,0 +1,2 @@
+/** The order service's own environment variables: none beyond the platform's. */
+export const orderEnv = {};
