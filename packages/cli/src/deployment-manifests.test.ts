@@ -560,7 +560,7 @@ interface Manifest {
     maxUnavailable?: number | string;
     ports?: Array<{ name?: string; port: number; targetPort?: number | string }>;
     template?: {
-      metadata?: { labels?: Record<string, string> };
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
       spec: {
         containers: Container[];
         terminationGracePeriodSeconds?: number;
@@ -1010,6 +1010,56 @@ describe("Kubernetes with TLS (deploy/k8s-tls)", () => {
       expect(certificate?.spec.usages).toEqual(
         expect.arrayContaining(["server auth", "client auth"]),
       );
+    },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// deploy/k8s and its TLS overlay: variables, traces and metrics
+
+describe("Kubernetes: variables, traces and metrics", () => {
+  const tls = overlayManifests("k8s-tls").manifests;
+  const readBySomeService = new Set(serviceDefinitions.flatMap((d) => [...readVariables(d)]));
+
+  it("sets only variables some service reads, in every ConfigMap and the example Secret", () => {
+    // One ConfigMap serves all six; each service reads its part (its own dependencies' URLs…).
+    const sources = [...manifests, ...tls, ...exampleSecrets].filter(
+      (m) => m.kind === "ConfigMap" || m.kind === "Secret",
+    );
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) {
+      const variables = Object.keys({ ...source.data, ...source.stringData });
+      expect(
+        variables.filter((variable) => !readBySomeService.has(variable)),
+        `${source.kind} ${source.metadata.name}`,
+      ).toEqual([]);
+    }
+  });
+
+  it.each(names)("gives %s an OTLP/HTTP endpoint for its traces, with TLS or without", (name) => {
+    for (const from of [manifests, tls]) {
+      const env = plainEnv(containerEnv(deploymentOf(name, from).container, from));
+      expect(env.OTEL_EXPORTER_OTLP_PROTOCOL).toBe("http/protobuf");
+      const endpoint = new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "http://unset");
+      expect(endpoint.protocol).toMatch(/^https?:$/);
+      // OTLP/HTTP's port; 4317 is OTLP/gRPC's, which http/protobuf cannot speak.
+      expect(endpoint.port).toBe("4318");
+    }
+  });
+
+  it.each(names)(
+    "annotates %s's pods for Prometheus: its port, /metrics, https with TLS",
+    (name) => {
+      const definition = byName.get(name) as AnyServiceDefinition;
+      const annotations = deploymentOf(name).pod.metadata?.annotations ?? {};
+      expect(annotations).toMatchObject({
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": String(definition.defaultPort),
+        "prometheus.io/path": "/metrics",
+      });
+      expect(annotations["prometheus.io/scheme"] ?? "http").toBe("http");
+      const tlsAnnotations = deploymentOf(name, tls).pod.metadata?.annotations ?? {};
+      expect(tlsAnnotations).toMatchObject({ ...annotations, "prometheus.io/scheme": "https" });
     },
   );
 });
