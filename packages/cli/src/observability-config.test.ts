@@ -35,8 +35,8 @@ interface ExportedMetric {
 }
 
 /**
- * Stands in for storage and dependencies while a service's wiring runs: the wiring only keeps
- * them for later calls, and a call now fails the test.
+ * Stands in for storage, dependencies and anything else the runtime hands a service while its
+ * wiring runs: the wiring only keeps them for later calls, and a call now fails the test.
  */
 const inert: unknown = new Proxy(() => {}, {
   get: (_target, key) => (key === "then" ? undefined : inert),
@@ -73,6 +73,7 @@ function serviceRegistry(definition: AnyServiceDefinition) {
     breakers: inert,
     dependencyHealth: inert,
     health: inert,
+    tracer: inert,
     shutdownSignal: new AbortController().signal,
   } as unknown as ServiceContext<Record<string, unknown>, never, never>;
   definition.setup(context).routes(createConnectRouter());
