@@ -277,6 +277,137 @@ describe("docker-compose.yml", () => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// docker-compose.yml: traces (Jaeger), metrics (Prometheus) and dashboards (Grafana).
+// observability-config.test.ts checks the files under deploy/observability themselves.
+
+/**
+ * The OpenTelemetry SDK's standard variables: they configure every service's tracing and are
+ * read by the SDK, not by the services' zod schemas. Exactly these names, so a misspelt
+ * OTEL_ variable still fails the checks below.
+ */
+const openTelemetryVariables = [
+  "OTEL_EXPORTER_OTLP_ENDPOINT",
+  "OTEL_EXPORTER_OTLP_PROTOCOL",
+  "OTEL_SERVICE_NAME",
+  "OTEL_TRACES_SAMPLER",
+  "OTEL_TRACES_SAMPLER_ARG",
+  "OTEL_SDK_DISABLED",
+];
+
+/** Every variable a service reads: its schemas' (base, own, each dependency's) and the SDK's. */
+function readVariables(definition: AnyServiceDefinition): Set<string> {
+  return new Set([
+    ...Object.keys(baseEnvSchema(definition.defaultPort).extend(definition.env).shape),
+    ...Object.keys(definition.dependencies).flatMap((dependency) =>
+      Object.keys(dependencyEnvSchema(dependency).shape),
+    ),
+    ...openTelemetryVariables,
+  ]);
+}
+
+/** Variables of `env` that `definition`'s service does not read (a typo, or a stale setting). */
+const unreadVariables = (definition: AnyServiceDefinition, env: Record<string, unknown>) => {
+  const read = readVariables(definition);
+  return Object.keys(env).filter((variable) => !read.has(variable));
+};
+
+/**
+ * Where the bind mounts in `volumes` (`./host:/container[:mode]`) put `containerPath` on the
+ * host, relative to the repository; undefined when no bind mount holds it.
+ */
+function hostPath(volumes: readonly unknown[] | undefined, containerPath: string) {
+  for (const volume of volumes ?? []) {
+    const [source = "", target = ""] = interpolate(String(volume)).split(":");
+    const isBindMount = source.startsWith(".") || source.startsWith("/");
+    if (isBindMount && (containerPath === target || containerPath.startsWith(`${target}/`))) {
+      return path.posix.normalize(source + containerPath.slice(target.length));
+    }
+  }
+  return undefined;
+}
+
+/** The configuration file a Prometheus container reads: its `--config.file`. */
+const prometheusConfigFile = (service: ComposeService) =>
+  [service.command ?? []]
+    .flat()
+    .find((arg) => arg.startsWith("--config.file="))
+    ?.slice("--config.file=".length) ?? "(no --config.file)";
+
+describe("docker-compose.yml: Jaeger, Prometheus and Grafana", () => {
+  it.each(names)(
+    "sets only variables %s reads (its schemas', or the OpenTelemetry SDK's)",
+    (name) => {
+      const definition = byName.get(name) as AnyServiceDefinition;
+      expect(unreadVariables(definition, composeEnv(composeService(name)))).toEqual([]);
+    },
+  );
+
+  it.each(names)("sends %s's traces to Jaeger, at the port it takes OTLP/HTTP on", (name) => {
+    const env = composeEnv(composeService(name));
+    expect(env.OTEL_EXPORTER_OTLP_PROTOCOL).toBe("http/protobuf");
+    const endpoint = new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "http://unset");
+    expect(endpoint.protocol).toBe("http:");
+    const jaeger = composeService(endpoint.hostname);
+    expect(jaeger.image).toMatch(/^jaegertracing\/all-in-one:/);
+    const jaegerEnv = composeEnv(jaeger);
+    expect(jaegerEnv.COLLECTOR_OTLP_ENABLED).toBe("true");
+    expect(endpoint.port).toBe(jaegerEnv.COLLECTOR_OTLP_HTTP_HOST_PORT?.split(":").at(-1));
+  });
+
+  it("runs Jaeger, Prometheus and Grafana from pinned releases", () => {
+    for (const name of ["jaeger", "prometheus", "grafana"]) {
+      expect(composeService(name).image, name).toMatch(/:v?\d+\.\d+\.\d+$/);
+    }
+  });
+
+  it("gives Prometheus deploy/observability/prometheus.yml where its --config.file points", () => {
+    const prometheus = composeService("prometheus");
+    expect(hostPath(prometheus.volumes, prometheusConfigFile(prometheus))).toBe(
+      "deploy/observability/prometheus.yml",
+    );
+  });
+
+  it("gives Grafana its provisioning, and the dashboards where the provider reads them", () => {
+    const grafana = composeService("grafana");
+    const env = composeEnv(grafana);
+    const provisioning = hostPath(
+      grafana.volumes,
+      env.GF_PATHS_PROVISIONING || "/etc/grafana/provisioning",
+    );
+    expect(provisioning).toBe("deploy/observability/grafana/provisioning");
+    const providerFiles = readdirSync(path.join(rootDir, `${provisioning}/dashboards`));
+    const providers = providerFiles.flatMap(
+      (file) =>
+        (
+          parse(readText(`${provisioning}/dashboards/${file}`)) as {
+            providers: Array<{ options: { path: string } }>;
+          }
+        ).providers,
+    );
+    expect(providers.map((provider) => hostPath(grafana.volumes, provider.options.path))).toEqual([
+      "deploy/observability/grafana/dashboards",
+    ]);
+    // The dashboard Grafana opens on.
+    expect(hostPath(grafana.volumes, env.GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH ?? "")).toBe(
+      "deploy/observability/grafana/dashboards/kassa.json",
+    );
+    // Its data sources are the services here (Prometheus, Jaeger), by their compose names.
+    const datasources = readdirSync(path.join(rootDir, `${provisioning}/datasources`)).flatMap(
+      (file) =>
+        (
+          parse(readText(`${provisioning}/datasources/${file}`)) as {
+            datasources: Array<{ url: string }>;
+          }
+        ).datasources,
+    );
+    expect(datasources.length).toBeGreaterThan(0);
+    for (const { url } of datasources) {
+      expect(compose.services[new URL(url).hostname], url).toBeDefined();
+    }
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // docker-compose.tls.yml (on top of docker-compose.yml)
 
 const composeTls = parse(readText("docker-compose.tls.yml"), { merge: true }) as {
@@ -333,6 +464,53 @@ describe("docker-compose.tls.yml", () => {
   });
 });
 
+/** A service's volumes as Compose merges docker-compose.tls.yml's over docker-compose.yml's. */
+function composeTlsVolumes(name: string): unknown[] {
+  const byTarget = new Map<string, unknown>();
+  for (const volume of [
+    ...(composeService(name).volumes ?? []),
+    ...(composeTls.services[name]?.volumes ?? []),
+  ]) {
+    byTarget.set(interpolate(String(volume)).split(":")[1] ?? "", volume);
+  }
+  return [...byTarget.values()];
+}
+
+describe("docker-compose.tls.yml: Prometheus over TLS", () => {
+  it.each(names)("sets only variables %s reads, TLS on", (name) => {
+    const definition = byName.get(name) as AnyServiceDefinition;
+    expect(unreadVariables(definition, composeTlsService(name).env)).toEqual([]);
+  });
+
+  it("scrapes with prometheus.tls.yml, trusting the services' CA and presenting their certificate", () => {
+    const volumes = composeTlsVolumes("prometheus");
+    const configFile = hostPath(volumes, prometheusConfigFile(composeService("prometheus")));
+    expect(configFile).toBe("deploy/observability/prometheus.tls.yml");
+    const config = parse(readText(configFile ?? "")) as {
+      scrape_configs: Array<{
+        scheme?: string;
+        tls_config?: { ca_file?: string; cert_file?: string; key_file?: string };
+      }>;
+    };
+    // The files the services themselves use (the development certificate allows client
+    // authentication, which the internal services demand), from the same host directory.
+    const { env } = composeTlsService("merchant");
+    const serviceVolumes = composeTlsVolumes("merchant");
+    for (const job of config.scrape_configs) {
+      expect(job.scheme).toBe("https");
+      const files = [
+        [job.tls_config?.ca_file, env.TLS_CA_FILE],
+        [job.tls_config?.cert_file, env.TLS_CERT_FILE],
+        [job.tls_config?.key_file, env.TLS_KEY_FILE],
+      ];
+      for (const [prometheusFile = "(unset)", serviceFile = ""] of files) {
+        expect(hostPath(volumes, prometheusFile), prometheusFile).toBeDefined();
+        expect(hostPath(volumes, prometheusFile)).toBe(hostPath(serviceVolumes, serviceFile));
+      }
+    }
+  });
+});
+
 // ---------------------------------------------------------------------------------------------
 // deploy/k8s
 
@@ -382,7 +560,7 @@ interface Manifest {
     maxUnavailable?: number | string;
     ports?: Array<{ name?: string; port: number; targetPort?: number | string }>;
     template?: {
-      metadata?: { labels?: Record<string, string> };
+      metadata?: { labels?: Record<string, string>; annotations?: Record<string, string> };
       spec: {
         containers: Container[];
         terminationGracePeriodSeconds?: number;
@@ -832,6 +1010,56 @@ describe("Kubernetes with TLS (deploy/k8s-tls)", () => {
       expect(certificate?.spec.usages).toEqual(
         expect.arrayContaining(["server auth", "client auth"]),
       );
+    },
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// deploy/k8s and its TLS overlay: variables, traces and metrics
+
+describe("Kubernetes: variables, traces and metrics", () => {
+  const tls = overlayManifests("k8s-tls").manifests;
+  const readBySomeService = new Set(serviceDefinitions.flatMap((d) => [...readVariables(d)]));
+
+  it("sets only variables some service reads, in every ConfigMap and the example Secret", () => {
+    // One ConfigMap serves all six; each service reads its part (its own dependencies' URLs…).
+    const sources = [...manifests, ...tls, ...exampleSecrets].filter(
+      (m) => m.kind === "ConfigMap" || m.kind === "Secret",
+    );
+    expect(sources.length).toBeGreaterThan(0);
+    for (const source of sources) {
+      const variables = Object.keys({ ...source.data, ...source.stringData });
+      expect(
+        variables.filter((variable) => !readBySomeService.has(variable)),
+        `${source.kind} ${source.metadata.name}`,
+      ).toEqual([]);
+    }
+  });
+
+  it.each(names)("gives %s an OTLP/HTTP endpoint for its traces, with TLS or without", (name) => {
+    for (const from of [manifests, tls]) {
+      const env = plainEnv(containerEnv(deploymentOf(name, from).container, from));
+      expect(env.OTEL_EXPORTER_OTLP_PROTOCOL).toBe("http/protobuf");
+      const endpoint = new URL(env.OTEL_EXPORTER_OTLP_ENDPOINT ?? "http://unset");
+      expect(endpoint.protocol).toMatch(/^https?:$/);
+      // OTLP/HTTP's port; 4317 is OTLP/gRPC's, which http/protobuf cannot speak.
+      expect(endpoint.port).toBe("4318");
+    }
+  });
+
+  it.each(names)(
+    "annotates %s's pods for Prometheus: its port, /metrics, https with TLS",
+    (name) => {
+      const definition = byName.get(name) as AnyServiceDefinition;
+      const annotations = deploymentOf(name).pod.metadata?.annotations ?? {};
+      expect(annotations).toMatchObject({
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": String(definition.defaultPort),
+        "prometheus.io/path": "/metrics",
+      });
+      expect(annotations["prometheus.io/scheme"] ?? "http").toBe("http");
+      const tlsAnnotations = deploymentOf(name, tls).pod.metadata?.annotations ?? {};
+      expect(tlsAnnotations).toMatchObject({ ...annotations, "prometheus.io/scheme": "https" });
     },
   );
 });
