@@ -14,8 +14,8 @@ ENV TURBO_TELEMETRY_DISABLED=1
 COPY package.json package-lock.json ./
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/platform/package.json packages/platform/
-COPY packages/cli/package.json packages/cli/
-COPY packages/cli/bin packages/cli/bin
+COPY apps/cli/package.json apps/cli/
+COPY apps/cli/bin apps/cli/bin
 COPY services/gateway/package.json services/gateway/
 COPY services/merchant/package.json services/merchant/
 COPY services/order/package.json services/order/
@@ -30,7 +30,7 @@ COPY . .
 # Build the services (and the packages they use), drop dev dependencies and the sources.
 RUN npx turbo run build --filter='./services/*' \
  && npm prune --omit=dev --ignore-scripts --no-audit --no-fund \
- && rm -rf gen proto .turbo packages/*/src services/*/src
+ && rm -rf gen proto .turbo packages/*/src services/*/src apps/*/src
 
 # grpc_health_probe, for exec probes: the kubelet's native gRPC probe speaks cleartext only, so
 # services serving TLS are probed with it (deploy/k8s/tls, docker-compose.tls.yml). A pinned

@@ -31,7 +31,7 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 const database = await createTestDatabase("bench_gateway");
 const dataDir = mkdtempSync(path.join(tmpdir(), "kassa-bench-"));
-const platform = spawn(process.execPath, [path.join(root, "packages/cli/dist/main.js"), "start"], {
+const platform = spawn(process.execPath, [path.join(root, "apps/cli/dist/main.js"), "start"], {
   env: {
     ...process.env,
     DATABASE_URL: database.url,
