@@ -89,6 +89,14 @@ export { type LoggedError, serializeError } from "./observability/error-serializ
 export { createLogger, type Logger, type LoggerConfig } from "./observability/logger.js";
 export { createServiceMetrics, type ServiceMetrics } from "./observability/metrics.js";
 export {
+  activeTraceparent,
+  createTracing,
+  linksTo,
+  type Tracing,
+  type TracingConfig,
+  tracingOff,
+} from "./observability/tracing.js";
+export {
   type BreakerPolicy,
   type BreakerState,
   createDependencyBreaker,

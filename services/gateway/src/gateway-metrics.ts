@@ -6,7 +6,7 @@ export interface GatewayMetrics {
   readonly payments: Counter<"status" | "channel" | "currency">;
   /** Refunds reaching a status, by status and currency. */
   readonly refunds: Counter<"status" | "currency">;
-  /** Time spent in each saga step (risk, order, charge, refund, persist), in seconds. */
+  /** Time spent in each saga step (persist, risk, order, charge, refund, finish), in seconds. */
   readonly sagaStep: Histogram<"step">;
   /** Outbox events waiting for delivery. */
   readonly outboxBacklog: Gauge;

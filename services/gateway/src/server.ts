@@ -44,6 +44,7 @@ export function createGatewayService() {
         logger: service.logger,
         clients: service.clients,
         metrics: createGatewayMetrics(service.metrics.registry),
+        tracing: service.tracing,
         channels: createChannelCatalog({
           channels: service.clients.channel,
           clock: service.clock,
@@ -80,6 +81,7 @@ export function createGatewayService() {
             clock: service.clock,
             logger: service.logger,
             metrics: context.metrics,
+            tracing: service.tracing,
             targets: { order: service.clients.order, accounting: service.clients.accounting },
             targetHealth: service.dependencyHealth,
             pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,

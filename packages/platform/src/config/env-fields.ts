@@ -55,6 +55,15 @@ export const envFields = {
       .min(32, "must be at least 32 characters")
       .transform((value) => new Secret(value)),
 
+  /** `true` or `false`, in any case (as the OpenTelemetry SDK reads its flags). */
+  flag: (defaultValue: boolean) =>
+    z
+      .string()
+      .toLowerCase()
+      .pipe(z.enum(["true", "false"], { error: "must be true or false" }))
+      .transform((value) => value === "true")
+      .default(defaultValue),
+
   /** A log level pino understands. */
   logLevel: () =>
     z

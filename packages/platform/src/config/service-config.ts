@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { traceSamplers } from "../observability/tracing.js";
 import { type BreakerPolicy, defaultBreakerPolicy } from "../resilience/dependency-breaker.js";
 import { defaultRetryPolicy, type RetryPolicy } from "../resilience/retry-idempotent.js";
 import { envFields } from "./env-fields.js";
@@ -61,6 +62,27 @@ export function baseEnvSchema(defaultPort: number) {
     TLS_CLIENT_AUTH: z
       .enum(["none", "require"], { error: "must be none or require" })
       .default("none"),
+    /**
+     * OTLP/HTTP collector base URL (spans go to `<it>/v1/traces`). Unset, nothing is traced:
+     * `npm start` does not trace unless asked to.
+     */
+    OTEL_EXPORTER_OTLP_ENDPOINT: envFields.url(["http:", "https:"]).optional(),
+    /** The full traces URL, when it is not `<OTEL_EXPORTER_OTLP_ENDPOINT>/v1/traces`. */
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: envFields.url(["http:", "https:"]).optional(),
+    /** OTLP over HTTP as protobuf or JSON (gRPC export is not offered). */
+    OTEL_EXPORTER_OTLP_PROTOCOL: z
+      .enum(["http/protobuf", "http/json"], { error: "must be http/protobuf or http/json" })
+      .default("http/protobuf"),
+    /** The service name on its spans; default `kassa-<service>`. */
+    OTEL_SERVICE_NAME: z.string().optional(),
+    /** Which traces are kept; parent-based, so a caller's decision is followed. */
+    OTEL_TRACES_SAMPLER: z
+      .enum(traceSamplers, { error: `must be one of ${traceSamplers.join(", ")}` })
+      .default("parentbased_always_on"),
+    /** The ratio of the `*traceidratio` samplers. */
+    OTEL_TRACES_SAMPLER_ARG: envFields.ratio(1),
+    /** `true` turns tracing off even with an endpoint set. */
+    OTEL_SDK_DISABLED: envFields.flag(false),
   });
 }
 

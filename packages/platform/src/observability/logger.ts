@@ -1,5 +1,6 @@
 import { type Logger, type LoggerOptions, pino } from "pino";
 import { serializeError } from "./error-serializer.js";
+import { activeTraceIds } from "./tracing.js";
 
 export type { Logger } from "pino";
 
@@ -11,6 +12,8 @@ export interface LoggerConfig {
   level?: LoggerOptions["level"];
   /** Where lines go. Default stdout, written synchronously; tests pass a stream to read them. */
   destination?: NodeJS.WritableStream;
+  /** Adds `trace_id` and `span_id` to every line written inside a span (tracing is on). */
+  traceIds?: boolean;
 }
 
 /**
@@ -65,6 +68,7 @@ export function createLogger(config: LoggerConfig): Logger {
     redact: { paths: redactedPaths, censor: "[redacted]" },
     // Errors are logged by what failed and where, never the data involved: see serializeError.
     serializers: { err: serializeError, error: serializeError },
+    ...(config.traceIds && { mixin: () => activeTraceIds() ?? {} }),
   };
   // Synchronous writes to stdout: lines stay in the order they were logged and none is lost
   // when the process exits or crashes right after logging (pino's default buffers and, on a

@@ -1,4 +1,5 @@
 import { Code, ConnectError } from "@connectrpc/connect";
+import { trace } from "@opentelemetry/api";
 import {
   BrokenCircuitError,
   CircuitState,
@@ -146,6 +147,11 @@ export function createDependencyBreaker(
       } catch (error) {
         // IsolatedCircuitError (a manually held breaker) is a BrokenCircuitError too.
         if (error instanceof BrokenCircuitError) {
+          // On the caller's span (a saga step, a delivery): why this call never left.
+          trace.getActiveSpan()?.addEvent("breaker.rejected", {
+            "kassa.dependency": dependency,
+            "kassa.breaker.state": state,
+          });
           throw new ConnectError(
             `circuit open: ${dependency}`,
             Code.Unavailable,

@@ -8,6 +8,7 @@ import { createDependencyCheck } from "../health/dependency-check.js";
 import { type DependencyHealth, watchDependencyHealth } from "../health/dependency-health.js";
 import type { Logger } from "../observability/logger.js";
 import type { ServiceMetrics } from "../observability/metrics.js";
+import type { Tracing } from "../observability/tracing.js";
 import {
   createDependencyBreaker,
   type DependencyBreaker,
@@ -15,6 +16,7 @@ import {
 import { createResilientClient } from "../resilience/resilient-client.js";
 import type { DependencyServices } from "./service-definition.js";
 import type { TlsClientOptions } from "./tls-settings.js";
+import { createClientTracingInterceptor } from "./trace-rpc.js";
 
 /** A service's wired dependencies: one client, breaker, health watch and check for each. */
 export interface DependencyClients<Deps extends DependencyServices> {
@@ -42,9 +44,15 @@ const keepalive = { pingIntervalMs: 10_000 };
 export function connectDependencies<Deps extends DependencyServices>(
   services: Deps,
   settings: { [K in keyof Deps]: DependencyConfig },
-  options: { token: Secret; logger: Logger; metrics: ServiceMetrics; tls?: TlsClientOptions },
+  options: {
+    token: Secret;
+    logger: Logger;
+    metrics: ServiceMetrics;
+    tracing: Tracing;
+    tls?: TlsClientOptions;
+  },
 ): DependencyClients<Deps> {
-  const { token, tls, ...observability } = options;
+  const { token, tls, tracing, ...observability } = options;
   const clients: Record<string, unknown> = {};
   const breakers: Record<string, DependencyBreaker> = {};
   const health: Record<string, DependencyHealth> = {};
@@ -58,7 +66,7 @@ export function connectDependencies<Deps extends DependencyServices>(
     const transport = createGrpcTransport({
       baseUrl: url,
       sessionManager,
-      interceptors: [presentBearerToken(token)],
+      interceptors: [createClientTracingInterceptor(tracing, name), presentBearerToken(token)],
     });
     health[name] = watchDependencyHealth(name, transport, { logger: observability.logger });
     const breaker = createDependencyBreaker(name, {

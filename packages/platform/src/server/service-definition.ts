@@ -9,6 +9,7 @@ import type { HealthMonitor } from "../health/health-monitor.js";
 import type { Clock } from "../observability/clock.js";
 import type { Logger } from "../observability/logger.js";
 import type { ServiceMetrics } from "../observability/metrics.js";
+import type { Tracing } from "../observability/tracing.js";
 import type { DependencyBreaker } from "../resilience/dependency-breaker.js";
 import type { Database, DatabaseHandle } from "../storage/database.js";
 import type { RedisStore } from "../storage/redis-store.js";
@@ -40,6 +41,8 @@ export interface ServiceContext<
   readonly logger: Logger;
   readonly clock: Clock;
   readonly metrics: ServiceMetrics;
+  /** Its tracer, and `inSpan` for spans of its own (saga steps, deliveries). */
+  readonly tracing: Tracing;
   /** The service's drizzle database. */
   readonly db: Database<Schema>;
   /** The database handle behind `db` (health, pool use, closing). */

@@ -5,6 +5,7 @@ import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import { Health } from "@kassa/contracts/grpc/health/v1/health_pb";
 import { ServerReflection } from "@kassa/contracts/grpc/reflection/v1/reflection_pb";
+import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import { z } from "zod";
 import { createAccessInterceptor } from "../auth/service-access.js";
 import { ConfigError, type ConfigProblem } from "../config/config-error.js";
@@ -22,9 +23,11 @@ import { createRedisCheck } from "../health/redis-check.js";
 import { type Clock, systemClock } from "../observability/clock.js";
 import { createLogger } from "../observability/logger.js";
 import { createServiceMetrics } from "../observability/metrics.js";
+import { createTracing, type Tracing } from "../observability/tracing.js";
 import { type DatabaseHandle, openDatabase } from "../storage/database.js";
 import { createRedisStore } from "../storage/ioredis-store.js";
 import { createMemoryRedisStore } from "../storage/memory-redis-store.js";
+import { traceRedis } from "../storage/traced-storage.js";
 import { connectDependencies } from "./dependency-clients.js";
 import { createGrpcReflectionService } from "./grpc-reflection-service.js";
 import { createInputHygieneInterceptor, strictJsonOptions } from "./input-hygiene.js";
@@ -40,6 +43,7 @@ import type {
   ServiceParts,
 } from "./service-definition.js";
 import { loadTlsSettings, tlsConfigProblems } from "./tls-settings.js";
+import { createServerTracingInterceptor } from "./trace-rpc.js";
 
 /** Options for {@link startService}. */
 export interface StartServiceOptions {
@@ -49,6 +53,11 @@ export interface StartServiceOptions {
   clock?: Clock;
   /** Where logs go. Default stdout. */
   logDestination?: NodeJS.WritableStream;
+  /**
+   * Where spans go, each as it ends, instead of the OTLP endpoint; turns tracing on (tests
+   * pass an in-memory exporter).
+   */
+  spanExporter?: SpanExporter;
 }
 
 /** A started service. */
@@ -122,9 +131,15 @@ export async function startService<
   // Certificates, key and CA are read here, once: replacing them takes a restart.
   const tls = loadTlsSettings(config);
   const { name } = definition;
+  const tracing = createTracing({
+    service: name,
+    config,
+    ...(options.spanExporter && { exporter: options.spanExporter }),
+  });
   const logger = createLogger({
     service: name,
     level: config.LOG_LEVEL,
+    traceIds: tracing.enabled,
     ...(options.logDestination && { destination: options.logDestination }),
   });
   const metrics = createServiceMetrics(name);
@@ -135,24 +150,32 @@ export async function startService<
     admin: config.KASSA_ADMIN_TOKEN,
   });
 
-  const database = await openMigratedDatabase(definition, config, config.DATABASE_POOL_SIZE);
-  const redis = config.REDIS_URL
-    ? await createRedisStore({
-        url: config.REDIS_URL,
-        keyPrefix: config.REDIS_KEY_PREFIX,
-        commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
-        logger,
-      })
-    : createMemoryRedisStore();
+  const database = await openMigratedDatabase(definition, config, {
+    maxConnections: config.DATABASE_POOL_SIZE,
+    tracing,
+  });
+  const redis = traceRedis(
+    config.REDIS_URL
+      ? await createRedisStore({
+          url: config.REDIS_URL,
+          keyPrefix: config.REDIS_KEY_PREFIX,
+          commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+          logger,
+        })
+      : createMemoryRedisStore(),
+    tracing,
+  );
   const dependencies = connectDependencies(definition.dependencies, config.dependencies, {
     token: config.KASSA_INTERNAL_TOKEN,
     logger,
     metrics,
+    tracing,
     tls: tls.client,
   });
   const closeStorage = async () => {
     dependencies.close();
     await Promise.allSettled([redis.close(), database.close()]);
+    await tracing.shutdown();
   };
 
   const checks: Checker[] = [
@@ -177,6 +200,7 @@ export async function startService<
     logger,
     clock,
     metrics,
+    tracing,
     db: database.db,
     database,
     redis,
@@ -210,6 +234,8 @@ export async function startService<
       parts.routes(router);
     },
     interceptors: [
+      // First, so the request's log lines and every later interceptor run inside its span.
+      createServerTracingInterceptor(tracing),
       createObserveInterceptor(logger, metrics),
       access,
       createInputHygieneInterceptor(),
@@ -333,7 +359,7 @@ export async function migrateService<
   EnvShape extends z.ZodRawShape,
 >(definition: ServiceDefinition<Schema, Deps, EnvShape>, env: Env = process.env): Promise<void> {
   const config = loadConfig(baseEnvSchema(definition.defaultPort), env);
-  const database = await openMigratedDatabase(definition, config, 2);
+  const database = await openMigratedDatabase(definition, config, { maxConnections: 2 });
   await database.close();
 }
 
@@ -344,7 +370,7 @@ async function openMigratedDatabase<Schema extends Record<string, unknown>>(
     "name" | "database"
   >,
   config: Pick<BaseConfig, "DATABASE_URL" | "KASSA_DATA_DIR">,
-  maxConnections: number,
+  pool: { maxConnections: number; tracing?: Tracing },
 ): Promise<DatabaseHandle<Schema>> {
   const database = await openDatabase({
     url: config.DATABASE_URL,
@@ -354,7 +380,7 @@ async function openMigratedDatabase<Schema extends Record<string, unknown>>(
         : path.resolve(config.KASSA_DATA_DIR, definition.name),
     schema: definition.database.schema,
     applicationName: `kassa-${definition.name}`,
-    maxConnections,
+    ...pool,
   });
   try {
     await database.migrate({

@@ -8,6 +8,8 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import type { Tracing } from "../observability/tracing.js";
+import { tracePglite, tracePostgres } from "./traced-storage.js";
 
 /** A drizzle database over postgres.js or PGlite; one type serves both. */
 export type Database<TSchema extends Record<string, unknown> = Record<string, never>> = PgDatabase<
@@ -30,6 +32,8 @@ export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
   applicationName: string;
   /** postgres.js pool size. Default 10. */
   maxConnections?: number;
+  /** With tracing on, every statement run inside a span gets a span of its own. */
+  tracing?: Tracing | undefined;
 }
 
 /** Connections of this process's pool, as seen by the server. */
@@ -91,7 +95,10 @@ async function openPostgres<TSchema extends Record<string, unknown>>(
     onnotice: () => {},
     connection: { application_name: applicationName },
   });
-  const db = drizzlePostgres({ client, schema: options.schema });
+  const db = drizzlePostgres({
+    client: options.tracing ? tracePostgres(client, options.tracing) : client,
+    schema: options.schema,
+  });
   return {
     db,
     kind: "postgres",
@@ -131,7 +138,10 @@ async function openPglite<TSchema extends Record<string, unknown>>(
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
   const client = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
   await client.waitReady;
-  const db = drizzlePglite({ client, schema: options.schema });
+  const db = drizzlePglite({
+    client: options.tracing ? tracePglite(client, options.tracing) : client,
+    schema: options.schema,
+  });
   return {
     db,
     kind: "pglite",

@@ -1,3 +1,4 @@
+import { activeTraceparent } from "@kassa/platform";
 import { and, asc, count, eq, inArray, lte, min, notInArray, sql } from "drizzle-orm";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type OutboxRow, outbox } from "./schema.js";
@@ -24,12 +25,16 @@ export interface OutboxBacklog {
  * never deleted.
  */
 export const outboxRepository = {
-  /** Stores events in the caller's transaction, due at once. */
+  /**
+   * Stores events in the caller's transaction, due at once, with the `traceparent` of the
+   * span writing them: their delivery, however late, links back to that trace.
+   */
   async enqueue(tx: GatewayDatabase, events: readonly NewOutboxEvent[], at: Date): Promise<void> {
     if (events.length === 0) return;
+    const traceparent = activeTraceparent() ?? null;
     await tx
       .insert(outbox)
-      .values(events.map((event) => ({ ...event, nextAttemptAt: at, createdAt: at })));
+      .values(events.map((event) => ({ ...event, traceparent, nextAttemptAt: at, createdAt: at })));
   },
 
   /**

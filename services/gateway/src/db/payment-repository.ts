@@ -1,3 +1,4 @@
+import { activeTraceparent } from "@kassa/platform";
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type PaymentRow, payments } from "./schema.js";
@@ -42,7 +43,13 @@ export const paymentRepository = {
     const { at, ...fields } = payment;
     const [inserted] = await db
       .insert(payments)
-      .values({ ...fields, status: "PENDING", createdAt: at, updatedAt: at })
+      .values({
+        ...fields,
+        status: "PENDING",
+        traceparent: activeTraceparent() ?? null,
+        createdAt: at,
+        updatedAt: at,
+      })
       .onConflictDoNothing()
       .returning();
     if (inserted) return { created: true, payment: inserted };

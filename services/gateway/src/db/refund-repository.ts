@@ -1,3 +1,4 @@
+import { activeTraceparent } from "@kassa/platform";
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type RefundRow, refunds } from "./schema.js";
@@ -74,7 +75,13 @@ export const refundRepository = {
     const { at, ...fields } = refund;
     const [row] = await tx
       .insert(refunds)
-      .values({ ...fields, status: "PENDING", createdAt: at, updatedAt: at })
+      .values({
+        ...fields,
+        status: "PENDING",
+        traceparent: activeTraceparent() ?? null,
+        createdAt: at,
+        updatedAt: at,
+      })
       .onConflictDoNothing()
       .returning();
     return row;

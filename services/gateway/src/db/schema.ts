@@ -52,6 +52,11 @@ export const payments = gatewaySchema.table(
     refundedAmount: bigint("refunded_amount", { mode: "bigint" }).notNull().default(sql`0`),
     description: text("description").notNull().default(""),
     metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default({}),
+    /**
+     * W3C `traceparent` of the request that wrote the row, so work done later (the
+     * reconciler, an outbox delivery) can link its span to that trace. Null when untraced.
+     */
+    traceparent: text("traceparent"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
   },
@@ -92,6 +97,11 @@ export const refunds = gatewaySchema.table(
     reason: text("reason").notNull().default(""),
     failureCode: text("failure_code"),
     failureMessage: text("failure_message"),
+    /**
+     * W3C `traceparent` of the request that wrote the row, so work done later (the
+     * reconciler, an outbox delivery) can link its span to that trace. Null when untraced.
+     */
+    traceparent: text("traceparent"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
   },
@@ -132,6 +142,11 @@ export const outbox = gatewaySchema.table(
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull(),
     lastError: text("last_error"),
+    /**
+     * W3C `traceparent` of the request that wrote the row, so work done later (the
+     * reconciler, an outbox delivery) can link its span to that trace. Null when untraced.
+     */
+    traceparent: text("traceparent"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
     deliveredAt: timestamp("delivered_at", { withTimezone: true }),
   },

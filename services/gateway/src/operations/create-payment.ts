@@ -79,7 +79,7 @@ export async function createPayment(
     customer: customer.reveal(),
     metadata,
   });
-  const attempt = await sagaStep(context.metrics, "persist", () =>
+  const attempt = await sagaStep(context, "persist", () =>
     paymentRepository.createIfAbsent(context.db, {
       id: createId("pay"),
       merchantId,
@@ -113,7 +113,7 @@ export async function createPayment(
   // Risk: a rejection ends the payment before an order exists.
   let riskScore: number;
   try {
-    const risk = await sagaStep(context.metrics, "risk", () =>
+    const risk = await sagaStep(context, "risk", () =>
       context.clients.risk.assess({
         merchantId,
         amount,
@@ -141,7 +141,7 @@ export async function createPayment(
   // Order.
   let orderId: string;
   try {
-    const { order } = await sagaStep(context.metrics, "order", () =>
+    const { order } = await sagaStep(context, "order", () =>
       context.clients.order.createOrder({
         merchantId,
         merchantOrderNo,
@@ -167,7 +167,7 @@ export async function createPayment(
   // Call out to the channel, then persist what it said.
   let outcome: ChargeOutcome | undefined;
   try {
-    const { charge } = await sagaStep(context.metrics, "charge", () =>
+    const { charge } = await sagaStep(context, "charge", () =>
       context.clients.channel.charge({
         idempotencyKey: payment.id,
         channel,
@@ -184,7 +184,7 @@ export async function createPayment(
   }
   if (!outcome) return respond(processing);
   return respond(
-    await sagaStep(context.metrics, "persist", () => finishPayment(context, payment.id, outcome)),
+    await sagaStep(context, "finish", () => finishPayment(context, payment.id, outcome)),
   );
 }
 

@@ -39,7 +39,7 @@ export async function createRefund(
   const digest = requestDigest({ paymentId, amount, reason });
 
   // Load and check under the payment's lock, then persist the intent.
-  const reserved = await sagaStep(context.metrics, "persist", () =>
+  const reserved = await sagaStep(context, "persist", () =>
     context.db.transaction(async (tx) => {
       const payment = await paymentRepository.lock(tx, paymentId);
       if (!payment || payment.merchantId !== merchantId)
@@ -85,7 +85,7 @@ export async function createRefund(
   // Call out to the channel, then persist what it said.
   let outcome: RefundOutcome | undefined;
   try {
-    const answer = await sagaStep(context.metrics, "refund", () =>
+    const answer = await sagaStep(context, "refund", () =>
       context.clients.channel.refund({
         idempotencyKey: refund.id,
         chargeId: payment.channelPaymentId ?? "",
@@ -117,7 +117,7 @@ export async function createRefund(
   if (!outcome) return respond(refund);
   try {
     return respond(
-      await sagaStep(context.metrics, "persist", () => finishRefund(context, refund.id, outcome)),
+      await sagaStep(context, "finish", () => finishRefund(context, refund.id, outcome)),
     );
   } catch (error) {
     // The channel answered but the write failed: the refund stays PENDING for the reconciler.

@@ -1,5 +1,5 @@
 import type { Client } from "@connectrpc/connect";
-import type { Clock, Logger } from "@kassa/platform";
+import type { Clock, Logger, Tracing } from "@kassa/platform";
 import type { ChannelCatalog } from "../channel-catalog.js";
 import type { dependencies } from "../clients.js";
 import type { GatewayDatabase } from "../db/gateway-database.js";
@@ -13,6 +13,8 @@ export interface GatewayContext {
   /** The five services the gateway orchestrates, breaker-wrapped. */
   readonly clients: { readonly [K in keyof typeof dependencies]: Client<(typeof dependencies)[K]> };
   readonly metrics: GatewayMetrics;
+  /** Spans of the sagas' steps and the workers' rounds. */
+  readonly tracing: Tracing;
   /** Which channels and currencies exist, for validating a payment before anything is written. */
   readonly channels: ChannelCatalog;
   /** Tells the outbox relay that new events were committed. */

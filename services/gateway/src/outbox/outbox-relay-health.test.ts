@@ -7,6 +7,7 @@ import {
   type DatabaseHandle,
   openDatabase,
   systemClock,
+  tracingOff,
 } from "@kassa/platform";
 import { createTestDatabase, eventually, type TestDatabase } from "@kassa/platform/testing";
 import { eq } from "drizzle-orm";
@@ -64,6 +65,7 @@ function startRelay(options: { orderAnswer?: () => Promise<object>; maxAttempts?
     clock: systemClock,
     logger: createLogger({ service: "test", level: "silent" }),
     metrics: createGatewayMetrics(new Registry()),
+    tracing: tracingOff(),
     targets: {
       order: order as unknown as Client<typeof OrderService>,
       accounting: accounting as unknown as Client<typeof AccountingService>,

@@ -4,6 +4,8 @@ import {
   type DependencyHealth,
   isCircuitOpenError,
   type Logger,
+  linksTo,
+  type Tracing,
 } from "@kassa/platform";
 import type { GatewayDatabase } from "../db/gateway-database.js";
 import { outboxRepository } from "../db/outbox-repository.js";
@@ -18,6 +20,7 @@ export interface OutboxRelayOptions {
   clock: Clock;
   logger: Logger;
   metrics: GatewayMetrics;
+  tracing: Tracing;
   targets: OutboxTargets;
   /**
    * Each target's own readiness: events for a target that is not serving wait (no attempt
@@ -76,8 +79,27 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return Math.round(exponential * (0.5 + random() / 2));
   };
 
-  /** Delivers one event; resolves with its id when delivered, to be marked with the round's others. */
-  const deliver = async (event: OutboxRow): Promise<bigint | undefined> => {
+  /**
+   * Delivers one event in a span of its own: a new trace, linked to the one that wrote the
+   * event, so the payment's story continues however late (or wherever) delivery happens.
+   */
+  const deliver = (event: OutboxRow): Promise<bigint | undefined> =>
+    options.tracing.inSpan(
+      `outbox.deliver ${event.kind}`,
+      {
+        root: true,
+        links: linksTo(event.traceparent),
+        attributes: {
+          "kassa.outbox.kind": event.kind,
+          "kassa.outbox.event_id": event.id.toString(),
+          "kassa.outbox.attempt": event.attempts + 1,
+        },
+      },
+      () => attemptDelivery(event),
+    );
+
+  /** Resolves with the event's id when delivered, to be marked with the round's others. */
+  const attemptDelivery = async (event: OutboxRow): Promise<bigint | undefined> => {
     try {
       await deliverOutboxEvent(options.targets, event);
       metrics.outboxDeliveries.inc({ kind: event.kind, result: "delivered" });

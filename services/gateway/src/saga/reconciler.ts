@@ -1,6 +1,6 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ChannelRefundStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
-import type { DependencyHealth } from "@kassa/platform";
+import { type DependencyHealth, linksTo } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import { refundRepository } from "../db/refund-repository.js";
 import type { PaymentRow, RefundRow } from "../db/schema.js";
@@ -94,26 +94,40 @@ export function startReconciler(
     }
   };
 
-  const each = async <T extends { id: string }>(
+  /**
+   * Reconciles each row in a span of its own: a new trace linked to the request that created
+   * the payment or refund, so its story shows how it ended.
+   */
+  const each = async <T extends { id: string; traceparent: string | null }>(
+    subject: "payment" | "refund",
     rows: T[],
     reconcile: (row: T) => Promise<void>,
   ) => {
     for (const row of rows) {
       if (signal.aborted) return;
-      await reconcile(row).catch((error: unknown) => {
-        // The error itself, not its message: the logger's serializer keeps a failed
-        // statement's table and SQLSTATE and drops its parameters.
-        context.logger.warn({ id: row.id, err: error }, "reconciliation failed; will retry");
-      });
+      const span = {
+        root: true,
+        links: linksTo(row.traceparent),
+        attributes: { "kassa.reconcile.subject": row.id },
+      };
+      await context.tracing
+        .inSpan(`reconcile ${subject}`, span, () => reconcile(row))
+        .catch((error: unknown) => {
+          // The error itself, not its message: the logger's serializer keeps a failed
+          // statement's table and SQLSTATE and drops its parameters.
+          context.logger.warn({ id: row.id, err: error }, "reconciliation failed; will retry");
+        });
     }
   };
 
   const round = async () => {
     await each(
+      "payment",
       await paymentRepository.stuck(context.db, "PROCESSING", ago(options.afterMs), batch),
       reconcilePayment,
     );
     await each(
+      "payment",
       await paymentRepository.stuck(context.db, "PENDING", ago(options.pendingAfterMs), batch),
       (payment) =>
         finishPayment(context, payment.id, {
@@ -123,7 +137,7 @@ export function startReconciler(
         }).then(() => undefined),
     );
     const refunds = await refundRepository.stuck(context.db, ago(options.afterMs), batch);
-    await each(refunds, async (refund) => {
+    await each("refund", refunds, async (refund) => {
       const payment = await paymentRepository.find(context.db, refund.merchantId, refund.paymentId);
       if (payment) await reconcileRefund(refund, payment.channel);
     });
