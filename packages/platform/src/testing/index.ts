@@ -26,6 +26,13 @@ import { captureLogs, type LogCapture } from "./log-capture.js";
 
 export { captureLogs, type LogCapture } from "./log-capture.js";
 export {
+  createSpanRecorder,
+  formatTraceTree,
+  type ReadableSpan,
+  spanMilliseconds,
+  spanService,
+} from "./span-recorder.js";
+export {
   createTestCertificates,
   type TestCertificates,
   type TestIdentity,

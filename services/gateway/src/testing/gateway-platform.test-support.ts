@@ -5,7 +5,12 @@ import { GatewayService } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { MerchantService } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
 import { merchantService } from "@kassa/merchant";
 import { orderService } from "@kassa/order";
-import { type AnyServiceDefinition, type Env, startService } from "@kassa/platform";
+import {
+  type AnyServiceDefinition,
+  type Env,
+  type StartServiceOptions,
+  startService,
+} from "@kassa/platform";
 import {
   captureLogs,
   createTestDatabase,
@@ -97,6 +102,7 @@ export async function startGatewayPlatform(
   label: string,
   env: Partial<Record<ServiceName, Env>> = {},
   started: readonly ServiceName[] = [...dependencyNames, "gateway"],
+  options: Pick<StartServiceOptions, "spanExporter"> = {},
 ): Promise<GatewayPlatform> {
   const ports = Object.fromEntries(
     await Promise.all(
@@ -142,6 +148,7 @@ export async function startGatewayPlatform(
       },
       async start() {
         running ??= await startService(definitions[name], {
+          ...options,
           env: serviceEnv,
           logDestination: logs.stream,
         });
