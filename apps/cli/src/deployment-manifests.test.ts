@@ -281,27 +281,15 @@ describe("docker-compose.yml", () => {
 // observability-config.test.ts checks the files under deploy/observability themselves.
 
 /**
- * The OpenTelemetry SDK's standard variables: they configure every service's tracing and are
- * read by the SDK, not by the services' zod schemas. Exactly these names, so a misspelt
- * OTEL_ variable still fails the checks below.
+ * Every variable a service reads: its schemas' (base, own, each dependency's). The base holds
+ * the OpenTelemetry SDK's standard `OTEL_*` variables, so a misspelt one fails the checks below.
  */
-const openTelemetryVariables = [
-  "OTEL_EXPORTER_OTLP_ENDPOINT",
-  "OTEL_EXPORTER_OTLP_PROTOCOL",
-  "OTEL_SERVICE_NAME",
-  "OTEL_TRACES_SAMPLER",
-  "OTEL_TRACES_SAMPLER_ARG",
-  "OTEL_SDK_DISABLED",
-];
-
-/** Every variable a service reads: its schemas' (base, own, each dependency's) and the SDK's. */
 function readVariables(definition: AnyServiceDefinition): Set<string> {
   return new Set([
     ...Object.keys(baseEnvSchema(definition.defaultPort).extend(definition.env).shape),
     ...Object.keys(definition.dependencies).flatMap((dependency) =>
       Object.keys(dependencyEnvSchema(dependency).shape),
     ),
-    ...openTelemetryVariables,
   ]);
 }
 
