@@ -13,6 +13,7 @@ const all = [
   "accounting-record-payment",
   "gateway-create-payment",
   "out-of-order-start",
+  "tracing-overhead",
 ];
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : all;
 for (const name of chosen) {

@@ -11,6 +11,7 @@ import { fixtureService } from "../test-fixtures/fixture-service.js";
 import {
   createTestDatabase,
   eventually,
+  freePort,
   type TestDatabase,
   testServiceEnv,
 } from "../testing/index.js";
@@ -121,6 +122,21 @@ describe("tracing configuration", () => {
       exported.match(/"traceId":"([0-9a-f]{32})"/g)?.every((id) => id.includes(sampledTrace)),
     ).toBe(true);
     await collector.close();
+  });
+});
+
+describe("an unreachable collector", () => {
+  it("costs dropped spans, never a failed call or a failed shutdown", async () => {
+    const nobodyListens = await freePort();
+    const service = await startService(fixtureService, {
+      env: testServiceEnv({
+        databaseUrl: database.url,
+        extra: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${nobodyListens}` },
+      }),
+    });
+    const orders = createClient(OrderService, createGrpcTransport({ baseUrl: service.url }));
+    expect((await orders.getOrder({ orderId: "dropped" })).order?.id).toBe("dropped");
+    await expect(service.stop()).resolves.toBeUndefined();
   });
 });
 

@@ -65,7 +65,10 @@ export interface Tracing {
    * only runs `run`, so call sites need no branch of their own.
    */
   inSpan<T>(name: string, options: SpanOptions, run: (span?: Span) => Promise<T>): Promise<T>;
-  /** Exports what is buffered and stops. */
+  /**
+   * Exports what is buffered (for up to {@link flushOnShutdownMs}) and stops. Never rejects:
+   * spans a collector cannot take are dropped, and a service's shutdown must not fail for them.
+   */
   shutdown(): Promise<void>;
 }
 
@@ -116,9 +119,15 @@ export function createTracing(options: TracingOptions): Tracing {
           span.end();
         }
       }),
-    shutdown: () => provider.shutdown(),
+    shutdown: async () => {
+      const gaveUp = new Promise<void>((resolve) => setTimeout(resolve, flushOnShutdownMs).unref());
+      await Promise.race([provider.shutdown().catch(() => undefined), gaveUp]);
+    },
   };
 }
+
+/** How long a stopping service waits for its last spans to reach the collector. */
+export const flushOnShutdownMs = 2000;
 
 /** Tracing that records nothing: what a service has with no endpoint, and what unit tests pass. */
 export function tracingOff(serviceName = "kassa"): Tracing {
