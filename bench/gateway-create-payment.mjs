@@ -4,74 +4,20 @@
 // read from the gateway's saga step histogram.
 //   npm run bench -- gateway-create-payment
 // BENCH_LEVELS (default "1,8,32,64") concurrency levels; BENCH_SECONDS (default 10) per level.
-import { execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
+import { execFileSync } from "node:child_process";
 import { createClient } from "@connectrpc/connect";
 import { createGrpcTransport } from "@connectrpc/connect-node";
 import { Health } from "@kassa/contracts/grpc/health/v1/health_pb";
-import { GatewayService } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
-import { MerchantService } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
-import {
-  createTestDatabase,
-  testClient,
-  testRedisUrl,
-  uniqueRedisPrefix,
-} from "@kassa/platform/testing";
+import { createTestDatabase } from "@kassa/platform/testing";
+import { startKassa } from "./kassa-platform.mjs";
 import { ms, summarise } from "./stats.mjs";
 
 const levels = (process.env.BENCH_LEVELS ?? "1,8,32,64").split(",").map(Number);
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const calls = process.env.BENCH_CALLS ? Number(process.env.BENCH_CALLS) : undefined;
 const portBase = Number(process.env.BENCH_PORT_BASE ?? 18080);
-const root = fileURLToPath(new URL("..", import.meta.url));
-
-const database = await createTestDatabase("bench_gateway");
-const dataDir = mkdtempSync(path.join(tmpdir(), "kassa-bench-"));
-const platform = spawn(process.execPath, [path.join(root, "apps/cli/dist/main.js"), "start"], {
-  env: {
-    ...process.env,
-    DATABASE_URL: database.url,
-    REDIS_URL: testRedisUrl,
-    REDIS_KEY_PREFIX: uniqueRedisPrefix("bench"),
-    KASSA_DATA_DIR: dataDir,
-    KASSA_PORT_BASE: String(portBase),
-    LOG_LEVEL: "warn",
-    GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000000",
-  },
-  stdio: ["ignore", "pipe", "inherit"],
-});
-let output = "";
-await new Promise((resolve, reject) => {
-  platform.stdout.on("data", (chunk) => {
-    output += chunk;
-    if (output.includes("Kassa is running")) resolve();
-  });
-  platform.once("exit", () => reject(new Error(`platform exited:\n${output}`)));
-});
-platform.stdout.resume();
-
-const admin = JSON.parse(readFileSync(path.join(dataDir, "tokens.json"), "utf8")).admin;
-const merchants = testClient(MerchantService, `http://127.0.0.1:${portBase + 1}`, admin);
-const { merchant } = await merchants.createMerchant({ name: "Bench Merchant" });
-const { secret } = await merchants.createApiKey({ merchantId: merchant.id, name: "bench" });
-const gateway = testClient(GatewayService, `http://127.0.0.1:${portBase}`, secret);
-
-let sequence = 0;
-const payOnce = () => {
-  sequence++;
-  return gateway.createPayment({
-    idempotencyKey: `bench-${sequence}`,
-    merchantOrderNo: `bench-order-${sequence}`,
-    amount: 1999n,
-    currency: "USD",
-    paymentMethod: "tok_visa",
-    customer: { email: `customer${sequence}@example.com` },
-  });
-};
+const kassa = await startKassa({ label: "bench_gateway", portBase });
+const payOnce = () => kassa.pay();
 
 async function level(concurrency) {
   const latencies = [];
@@ -166,14 +112,12 @@ const step = (name, kind) =>
     )?.[1] ?? 0,
   );
 console.log("  where the time goes (mean per saga step call, all levels):");
-for (const name of ["persist", "risk", "order", "charge"]) {
+for (const name of ["persist", "risk", "order", "charge", "finish"]) {
   const count = step(name, "count");
   if (count > 0) console.log(`    ${name.padEnd(8)} ${ms((step(name, "sum") / count) * 1000)}`);
 }
 
-platform.kill("SIGTERM");
-await once(platform, "exit");
-rmSync(dataDir, { recursive: true, force: true });
+await kassa.stop();
 
 // pgbench -N on a scratch database: the machine's ceiling for simple write transactions.
 const scratch = await createTestDatabase("bench_pgbench");
@@ -197,5 +141,4 @@ const pgbench = execFileSync(
 const tps = pgbench.match(/tps = ([0-9.]+)/)?.[1];
 console.log(`  pgbench -N -c 16 on the same machine: ${Number(tps).toFixed(0)} tps (reference)`);
 await scratch.drop();
-await database.drop();
 process.exit(0);

@@ -1,37 +1,14 @@
-// What tracing costs a payment. Three platforms run side by side (`kassa start`, six processes
-// each, one Postgres database each, Redis), driven in turn with the same CreatePayment load:
-//   off      — no OTEL_EXPORTER_OTLP_ENDPOINT (the default of `npm start`);
-//   sampled  — tracing on, every trace kept and exported (OTLP/protobuf, to a local sink);
-//   unsampled — tracing on, no trace kept (parentbased_traceidratio at 0): the cost of the
-//               machinery alone.
-// Rounds alternate so drift on the machine hits all three alike; medians are compared.
-// Then the off path itself: what a payment's code still runs with tracing off (identity
-// interceptors, pass-through `inSpan`, `activeTraceparent` on each row written), timed in a loop
-// and set against what one payment costs. Target: tracing off costs at most 2%.
-//   npm run bench -- tracing-overhead   (or: node bench/tracing-overhead.mjs after a build)
-import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:http";
-import { availableParallelism, tmpdir } from "node:os";
-import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { GatewayService } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
-import { MerchantService } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
+import { availableParallelism } from "node:os";
 import { activeTraceparent, tracingOff } from "@kassa/platform";
-import {
-  createTestDatabase,
-  freePortRange,
-  testClient,
-  testRedisUrl,
-  uniqueRedisPrefix,
-} from "@kassa/platform/testing";
+import { freePortRange } from "@kassa/platform/testing";
+import { startKassa } from "./kassa-platform.mjs";
 import { drive, ms } from "./stats.mjs";
 
 const calls = Number(process.env.BENCH_CALLS ?? 1_000);
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 16);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const root = fileURLToPath(new URL("..", import.meta.url));
 
 // A stand-in collector that accepts and drops every export: the cost measured is the
 // services', not a collector's.
@@ -59,73 +36,32 @@ const modes = {
 };
 
 async function startPlatform(mode, env) {
-  const database = await createTestDatabase(`bench_tracing_${mode}`);
-  const dataDir = mkdtempSync(path.join(tmpdir(), "kassa-bench-"));
-  const portBase = await freePortRange(6);
-  const platform = spawn(process.execPath, [path.join(root, "apps/cli/dist/main.js"), "start"], {
+  const kassa = await startKassa({
+    label: `bench_tracing_${mode}`,
+    portBase: await freePortRange(6),
     env: {
-      ...process.env,
       ...env,
-      DATABASE_URL: database.url,
-      REDIS_URL: testRedisUrl,
-      REDIS_KEY_PREFIX: uniqueRedisPrefix(`bench-${mode}`),
-      KASSA_DATA_DIR: dataDir,
-      KASSA_PORT_BASE: String(portBase),
-      LOG_LEVEL: "warn",
       // 3 platforms x 6 services x 4 connections stay under Postgres' default 100.
       DATABASE_POOL_SIZE: "4",
-      GATEWAY_RATE_LIMIT_PER_MINUTE: "1000000000",
       RISK_VELOCITY_MERCHANT_LIMIT: "1000000000",
     },
-    stdio: ["ignore", "pipe", "inherit"],
   });
-  let output = "";
-  await new Promise((resolve, reject) => {
-    platform.stdout.on("data", (chunk) => {
-      output += chunk;
-      if (output.includes("Kassa is running")) resolve();
-    });
-    platform.once("exit", () => reject(new Error(`platform exited:\n${output}`)));
-  });
-  if (process.env.BENCH_DEBUG) platform.stdout.on("data", (c) => process.stderr.write(c));
-  else platform.stdout.resume();
-  const admin = JSON.parse(readFileSync(path.join(dataDir, "tokens.json"), "utf8")).admin;
-  const merchants = testClient(MerchantService, `http://127.0.0.1:${portBase + 1}`, admin);
-  const { merchant } = await merchants.createMerchant({ name: `Bench ${mode}` });
-  const { secret } = await merchants.createApiKey({ merchantId: merchant.id, name: "bench" });
-  const gateway = testClient(GatewayService, `http://127.0.0.1:${portBase}`, secret);
-  let sequence = 0;
   let failed = 0;
   const errors = new Map();
-  const pay = async () => {
-    sequence++;
-    await gateway
-      .createPayment({
-        idempotencyKey: `bench-${mode}-${sequence}`,
-        merchantOrderNo: `bench-${mode}-order-${sequence}`,
-        amount: 1999n,
-        currency: "USD",
-        paymentMethod: "tok_visa",
-        customer: { email: `customer${sequence}@example.com` },
-      })
-      .catch((error) => {
-        errors.set(error.message, (errors.get(error.message) ?? 0) + 1);
-        // Counted (and printed by message), not thrown: one refused payment must not end the
-        // benchmark, and a mode that fails often shows it.
-        failed++;
-      });
-  };
+  const pay = () =>
+    kassa.pay().catch((error) => {
+      // Counted (and printed by message), not thrown: one refused payment must not end the
+      // benchmark, and a mode that fails often shows it.
+      errors.set(error.message, (errors.get(error.message) ?? 0) + 1);
+      failed++;
+    });
   return {
+    errors,
     async run(total) {
       const before = failed;
       return { ...(await drive({ total, concurrency }, pay)), failed: failed - before };
     },
-    errors,
-    async stop() {
-      platform.kill("SIGTERM");
-      await once(platform, "exit");
-      await database.drop();
-    },
+    stop: () => kassa.stop(),
   };
 }
 
