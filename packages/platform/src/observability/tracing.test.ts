@@ -46,6 +46,15 @@ async function startCollector() {
   };
 }
 
+/** The fixture service on the test database, with `env` added, and a client of it. */
+async function startFixture(env: Record<string, string>) {
+  const service = await startService(fixtureService, {
+    env: testServiceEnv({ databaseUrl: database.url, extra: env }),
+  });
+  const orders = createClient(OrderService, createGrpcTransport({ baseUrl: service.url }));
+  return { service, orders };
+}
+
 const config = (env: Record<string, string>) =>
   loadServiceConfig(fixtureService, testServiceEnv({ extra: env }));
 
@@ -93,20 +102,14 @@ describe("tracing configuration", () => {
 
   it("samples no new trace with parentbased_traceidratio at 0, yet follows a caller that sampled", async () => {
     const collector = await startCollector();
-    const service = await startService(fixtureService, {
-      env: testServiceEnv({
-        databaseUrl: database.url,
-        extra: {
-          OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-          OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
-          OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
-          OTEL_TRACES_SAMPLER_ARG: "0",
-        },
-      }),
+    const { service, orders } = await startFixture({
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+      OTEL_TRACES_SAMPLER: "parentbased_traceidratio",
+      OTEL_TRACES_SAMPLER_ARG: "0",
     });
     const sampledTrace = "4bf92f3577b34da6a3ce929d0e0e4736";
     try {
-      const orders = createClient(OrderService, createGrpcTransport({ baseUrl: service.url }));
       await orders.getOrder({ orderId: "unsampled" });
       await orders.getOrder(
         { orderId: "sampled" },
@@ -128,13 +131,9 @@ describe("tracing configuration", () => {
 describe("an unreachable collector", () => {
   it("costs dropped spans, never a failed call or a failed shutdown", async () => {
     const nobodyListens = await freePort();
-    const service = await startService(fixtureService, {
-      env: testServiceEnv({
-        databaseUrl: database.url,
-        extra: { OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${nobodyListens}` },
-      }),
+    const { service, orders } = await startFixture({
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${nobodyListens}`,
     });
-    const orders = createClient(OrderService, createGrpcTransport({ baseUrl: service.url }));
     expect((await orders.getOrder({ orderId: "dropped" })).order?.id).toBe("dropped");
     await expect(service.stop()).resolves.toBeUndefined();
   });
@@ -146,17 +145,11 @@ describe.each([
 ])("OTLP export as %s", (protocol, contentType) => {
   it("sends the service's spans to <endpoint>/v1/traces", async () => {
     const collector = await startCollector();
-    const service = await startService(fixtureService, {
-      env: testServiceEnv({
-        databaseUrl: database.url,
-        extra: {
-          OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
-          OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
-        },
-      }),
+    const { service, orders } = await startFixture({
+      OTEL_EXPORTER_OTLP_ENDPOINT: collector.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: protocol,
     });
     try {
-      const orders = createClient(OrderService, createGrpcTransport({ baseUrl: service.url }));
       await orders.getOrder({ orderId: "exported" });
     } finally {
       await service.stop();
