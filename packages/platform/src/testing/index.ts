@@ -278,14 +278,12 @@ export async function freePortRange(count: number): Promise<number> {
   }
 }
 
-/** A loopback TCP port nothing listens on right now (bound, then released). */
+/**
+ * A TCP port nothing listens on right now (bound, then released), for a service a test starts
+ * later. Taken below the ephemeral range like {@link freePortRange}: a port 0 would hand out,
+ * from the range every outgoing connection (to Postgres, Redis, another service) also draws
+ * from, was seen taken by one of those before the service got to listen (EADDRINUSE).
+ */
 export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
+  return freePortRange(1);
 }
