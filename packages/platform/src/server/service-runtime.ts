@@ -22,6 +22,7 @@ import { createRedisCheck } from "../health/redis-check.js";
 import { type Clock, systemClock } from "../observability/clock.js";
 import { createLogger } from "../observability/logger.js";
 import { createServiceMetrics } from "../observability/metrics.js";
+import { createDeadlineBudgetInterceptor } from "../resilience/deadline-budget.js";
 import { type DatabaseHandle, openDatabase } from "../storage/database.js";
 import { createRedisStore } from "../storage/ioredis-store.js";
 import { createMemoryRedisStore } from "../storage/memory-redis-store.js";
@@ -213,6 +214,7 @@ export async function startService<
       createObserveInterceptor(logger, metrics),
       access,
       createInputHygieneInterceptor(),
+      createDeadlineBudgetInterceptor(),
       ...(parts.interceptors ?? []),
     ],
     jsonOptions: strictJsonOptions,
