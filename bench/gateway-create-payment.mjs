@@ -111,10 +111,25 @@ const step = (name, kind) =>
       ),
     )?.[1] ?? 0,
   );
-console.log("  where the time goes (mean per saga step call, all levels):");
+// The histogram's p99, as the upper bound of the bucket it falls in: what a deadline derived
+// from observed latency (p99 × k) would start from.
+const stepP99 = (name, count) => {
+  const bucket = metrics
+    .split("\n")
+    .filter((line) => line.startsWith("kassa_saga_step_seconds_bucket{"))
+    .filter((line) => line.includes(`step="${name}"`))
+    .map((line) => [line.match(/le="([^"]+)"/)?.[1], Number(line.split(" ").at(-1))])
+    .find(([, below]) => below >= count * 0.99);
+  return bucket?.[0] === "+Inf" ? "> 5 s" : `≤ ${ms(Number(bucket?.[0]) * 1000)}`;
+};
+console.log("  where the time goes (per saga step call, all levels: mean, p99 bucket):");
 for (const name of ["persist", "risk", "order", "charge", "finish"]) {
   const count = step(name, "count");
-  if (count > 0) console.log(`    ${name.padEnd(8)} ${ms((step(name, "sum") / count) * 1000)}`);
+  if (count > 0) {
+    console.log(
+      `    ${name.padEnd(8)} ${ms((step(name, "sum") / count) * 1000)}, p99 ${stepP99(name, count)}`,
+    );
+  }
 }
 
 await kassa.stop();

@@ -12,7 +12,9 @@
  *   Redis and dependency checks, grpc.health.v1, {@link watchDependencyHealth} (a dependency's
  *   own readiness, pushed over its Watch stream).
  * - Resilience: {@link createResilientClient} (deadline + {@link createDependencyBreaker} +
- *   {@link retryIdempotent} for idempotent methods only).
+ *   {@link retryIdempotent} for idempotent methods only); the deadline is capped by what is
+ *   left of the inbound call's (the runtime records it), and {@link isCallerBudgetError} /
+ *   {@link isBudgetSpentBeforeCall} tell a spent budget from a dependency's failure.
  * - Storage: {@link openDatabase} (postgres.js or PGlite under drizzle), {@link RedisStore}.
  * - Access: {@link ServiceAccess} (internal and admin tokens), enforced by the runtime.
  * - Domain: {@link createId} (prefixed ULIDs), {@link currencyExponent} (ISO 4217),
@@ -96,6 +98,7 @@ export {
   type TracingConfig,
   tracingOff,
 } from "./observability/tracing.js";
+export { isBudgetSpentBeforeCall, isCallerBudgetError } from "./resilience/deadline-budget.js";
 export {
   type BreakerPolicy,
   type BreakerState,

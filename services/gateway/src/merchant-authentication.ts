@@ -13,6 +13,7 @@ import {
   apiKeyCacheKey,
   apiKeyDigest,
   bearerToken,
+  isCallerBudgetError,
   type Logger,
   type RedisStore,
   rpcErrors,
@@ -137,6 +138,10 @@ function sameSecret(presented: string, expected: Secret): boolean {
 
 /** What the caller hears when MerchantService did not accept the key; never the key itself. */
 function authenticationFailure(error: unknown): ConnectError {
+  // The caller's own deadline ran out: not an outage, so not UNAVAILABLE in its metrics.
+  if (isCallerBudgetError(error)) {
+    return rpcErrors.deadlineExceeded("the request's deadline ran out while checking the API key");
+  }
   const cause = ConnectError.from(error);
   switch (cause.code) {
     case Code.Unauthenticated:

@@ -134,7 +134,9 @@ export type Payment = Message<"kassa.gateway.v1.Payment"> & {
    *   `invalid_payment_method` the channel does not know the payment method token;
    *   `channel_unavailable`    the channel was unreachable (circuit open) before anything was sent;
    *   `service_unavailable`    an internal service needed before the charge was unreachable; nothing
-   *                            was sent to the channel.
+   *                            was sent to the channel;
+   *   `deadline_exceeded`      the caller's deadline ran out before the charge was sent; nothing was
+   *                            sent to the channel.
    * More codes may be added; treat an unknown code as a generic failure.
    *
    * @generated from field: string failure_code = 11;
@@ -256,7 +258,8 @@ export type Refund = Message<"kassa.gateway.v1.Refund"> & {
   /**
    * Stable machine-readable reason when status is FAILED, empty otherwise:
    *   `refund_declined`     the channel declined the refund;
-   *   `channel_unavailable` the channel was unreachable (circuit open) before anything was sent.
+   *   `channel_unavailable` the channel was unreachable (circuit open) before anything was sent;
+   *   `deadline_exceeded`   the caller's deadline ran out before the refund was sent to the channel.
    * More codes may be added; treat an unknown code as a generic failure.
    *
    * @generated from field: string failure_code = 9;

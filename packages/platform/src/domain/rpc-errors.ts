@@ -29,6 +29,9 @@ export const rpcErrors = {
   /** A rate limit or quota is used up; retry later. */
   resourceExhausted: (message: string) => new ConnectError(message, Code.ResourceExhausted),
 
+  /** The caller's deadline ran out before the request could be done; nothing was done. */
+  deadlineExceeded: (message: string) => new ConnectError(message, Code.DeadlineExceeded),
+
   /** A dependency cannot be reached; nothing was done, so retrying is safe. */
   unavailable: (message: string) => new ConnectError(message, Code.Unavailable),
 

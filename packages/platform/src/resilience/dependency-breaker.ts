@@ -10,6 +10,7 @@ import {
 import type { DependencyHealth } from "../health/dependency-health.js";
 import type { Logger } from "../observability/logger.js";
 import type { ServiceMetrics } from "../observability/metrics.js";
+import { isCallerBudgetError } from "./deadline-budget.js";
 import { isTransientError } from "./transient-error.js";
 
 /** A breaker's state, as logged and reported. */
@@ -55,7 +56,8 @@ export interface DependencyBreaker {
   /**
    * Runs `call` through the breaker. While open it throws ConnectError UNAVAILABLE
    * `circuit open: <dependency>` without running `call`. Only transient errors count as
-   * failures; caller errors (INVALID_ARGUMENT, NOT_FOUND…) pass through untouched.
+   * failures; caller errors (INVALID_ARGUMENT, NOT_FOUND…) and deadlines the caller's budget
+   * imposed ({@link isCallerBudgetError}) pass through untouched.
    */
   execute<T>(call: () => Promise<T>): Promise<T>;
 }
@@ -92,7 +94,9 @@ export function createDependencyBreaker(
   const { health } = options;
   // A failure counts only once the dependency has been seen up: until then it is starting,
   // and the calls fail on their own (connection refused) without tripping anything.
-  const counts = (error: unknown) => isTransientError(error) && (health?.everServing ?? true);
+  // Nor does a deadline the caller's budget imposed: it says nothing about the dependency.
+  const counts = (error: unknown) =>
+    isTransientError(error) && !isCallerBudgetError(error) && (health?.everServing ?? true);
   const newPolicy = () =>
     circuitBreaker(handleWhen(counts), {
       halfOpenAfter: policy.halfOpenAfterMs,

@@ -24,6 +24,7 @@ import { type Clock, systemClock } from "../observability/clock.js";
 import { createLogger } from "../observability/logger.js";
 import { createServiceMetrics } from "../observability/metrics.js";
 import { createTracing, type Tracing } from "../observability/tracing.js";
+import { createDeadlineBudgetInterceptor } from "../resilience/deadline-budget.js";
 import { type DatabaseHandle, openDatabase } from "../storage/database.js";
 import { createRedisStore } from "../storage/ioredis-store.js";
 import { createMemoryRedisStore } from "../storage/memory-redis-store.js";
@@ -239,6 +240,7 @@ export async function startService<
       createObserveInterceptor(logger, metrics),
       access,
       createInputHygieneInterceptor(),
+      createDeadlineBudgetInterceptor(),
       ...(parts.interceptors ?? []),
     ],
     jsonOptions: strictJsonOptions,

@@ -7,7 +7,15 @@ import {
   CreatePaymentResponseSchema,
 } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { RiskDecision } from "@kassa/contracts/kassa/risk/v1/risk_pb";
-import { createId, isCircuitOpenError, requestFields, rpcErrors, Secret } from "@kassa/platform";
+import {
+  createId,
+  isBudgetSpentBeforeCall,
+  isCallerBudgetError,
+  isCircuitOpenError,
+  requestFields,
+  rpcErrors,
+  Secret,
+} from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
 import { authenticatedMerchant } from "../merchant-authentication.js";
@@ -210,9 +218,11 @@ export function chargeOutcome(
 }
 
 /**
- * A failed Charge call: only an open breaker (or a refusal of the request itself) proves nothing
- * reached the channel; anything else (a deadline, a connection lost after sending, an internal
- * error) may have charged, so the payment stays PROCESSING and the reconciler asks.
+ * A failed Charge call: only an open breaker, a caller's deadline spent before the charge was
+ * sent (or a refusal of the request itself) proves nothing reached the channel; anything else
+ * (a deadline, even the caller's cutting the charge in flight, a connection lost after
+ * sending, an internal error) may have charged, so the payment stays PROCESSING and the
+ * reconciler asks.
  */
 function unsentChargeOutcome(error: unknown): ChargeOutcome | undefined {
   if (isCircuitOpenError(error)) {
@@ -220,6 +230,13 @@ function unsentChargeOutcome(error: unknown): ChargeOutcome | undefined {
       kind: "not_charged",
       code: "channel_unavailable",
       message: "the channel was unreachable; nothing was charged",
+    };
+  }
+  if (isBudgetSpentBeforeCall(error)) {
+    return {
+      kind: "not_charged",
+      code: "deadline_exceeded",
+      message: "the caller's deadline ran out before the charge was sent; nothing was charged",
     };
   }
   const cause = ConnectError.from(error);
@@ -244,6 +261,13 @@ async function failBeforeCharge(
     { payment_id: paymentId, step, code: Code[cause.code] },
     "payment failed before the charge",
   );
+  if (isCallerBudgetError(error)) {
+    return finishPayment(context, paymentId, {
+      kind: "not_charged",
+      code: "deadline_exceeded",
+      message: `the caller's deadline ran out at the ${step} step; nothing was charged`,
+    });
+  }
   const refused = cause.code === Code.InvalidArgument || cause.code === Code.AlreadyExists;
   return finishPayment(context, paymentId, {
     kind: "not_charged",

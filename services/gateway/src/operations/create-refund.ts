@@ -6,7 +6,13 @@ import {
   type CreateRefundResponse,
   CreateRefundResponseSchema,
 } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
-import { createId, isCircuitOpenError, requestFields, rpcErrors } from "@kassa/platform";
+import {
+  createId,
+  isBudgetSpentBeforeCall,
+  isCircuitOpenError,
+  requestFields,
+  rpcErrors,
+} from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import { refundRepository } from "../db/refund-repository.js";
 import type { RefundRow } from "../db/schema.js";
@@ -111,6 +117,12 @@ export async function createRefund(
         kind: "not_refunded",
         code: "channel_unavailable",
         message: ConnectError.from(error).rawMessage,
+      };
+    } else if (isBudgetSpentBeforeCall(error)) {
+      outcome = {
+        kind: "not_refunded",
+        code: "deadline_exceeded",
+        message: "the caller's deadline ran out before the refund was sent; nothing was refunded",
       };
     }
   }
