@@ -42,7 +42,7 @@ async function startPlatform(mode, env) {
     env: {
       ...env,
       // 3 platforms x 6 services x 4 connections stay under Postgres' default 100.
-      DATABASE_POOL_SIZE: "4",
+      DATABASE_POOL_SIZE: process.env.BENCH_POOL_SIZE ?? "4",
       RISK_VELOCITY_MERCHANT_LIMIT: "1000000000",
     },
   });

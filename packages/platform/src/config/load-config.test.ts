@@ -71,6 +71,16 @@ describe("loadConfig", () => {
     }
   });
 
+  it("refuses a pool of one connection, which would hang on the migration lock", () => {
+    expect(() =>
+      loadServiceConfig(definition, {
+        ...tokens,
+        ORDER_URL: "http://order:8082",
+        DATABASE_POOL_SIZE: "1",
+      }),
+    ).toThrow("DATABASE_POOL_SIZE: must be a whole number of at least 2");
+  });
+
   it("keeps tokens in a Secret that never prints", () => {
     const config = loadServiceConfig(definition, { ...tokens, ORDER_URL: "http://order:8082" });
     expect(config.KASSA_INTERNAL_TOKEN.reveal()).toBe(tokens.KASSA_INTERNAL_TOKEN);

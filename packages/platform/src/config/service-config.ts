@@ -21,8 +21,15 @@ export function baseEnvSchema(defaultPort: number) {
     DATABASE_URL: envFields.url(["postgres:", "postgresql:"]).optional(),
     /** Where PGlite keeps its files when DATABASE_URL is unset. */
     KASSA_DATA_DIR: z.string().default(".data"),
-    /** Size of the Postgres connection pool. */
-    DATABASE_POOL_SIZE: envFields.positiveInt(10),
+    /**
+     * Size of the Postgres connection pool. At least 2: at start-up one connection holds the
+     * migration lock while the pool applies the migrations (with 1 the service would hang).
+     */
+    DATABASE_POOL_SIZE: z.coerce
+      .number({ error: "must be a whole number of at least 2" })
+      .int("must be a whole number of at least 2")
+      .min(2, "must be a whole number of at least 2")
+      .default(10),
     /** Redis URL; unset means the in-process stand-in (development only). */
     REDIS_URL: envFields.url(["redis:", "rediss:"]).optional(),
     /**
