@@ -23,7 +23,7 @@ const service = await startTestService(accountingService, {
   env: {
     LOG_LEVEL: "silent",
     // A pool as wide as the callers, so the figure is the ledger's, not a queue for connections.
-    DATABASE_POOL_SIZE: String(concurrency),
+    DATABASE_POOL_SIZE: String(Math.max(2, concurrency)),
     // RecordPayment never calls MerchantService (only CreateSettlement does); the address is
     // required configuration, and nothing listens there.
     MERCHANT_URL: "http://127.0.0.1:9",

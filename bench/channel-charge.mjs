@@ -16,7 +16,7 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 // Its own database and Redis prefix, dropped at the end; logs off, so the figure is the service's.
 const service = await startTestService(channelService, {
   label: "bench_channel",
-  env: { LOG_LEVEL: "silent", DATABASE_POOL_SIZE: String(concurrency) },
+  env: { LOG_LEVEL: "silent", DATABASE_POOL_SIZE: String(Math.max(2, concurrency)) },
 });
 const client = service.client(ChannelService, testTokens.internal);
 

@@ -15,7 +15,7 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 // A pool as wide as the callers, so the figure is the service's, not a queue for connections.
 const service = await startTestService(merchantService, {
   label: "bench_merchant",
-  env: { LOG_LEVEL: "silent", DATABASE_POOL_SIZE: String(concurrency) },
+  env: { LOG_LEVEL: "silent", DATABASE_POOL_SIZE: String(Math.max(2, concurrency)) },
 });
 
 const admin = service.client(MerchantService, testTokens.admin);

@@ -17,7 +17,7 @@ const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 32);
 // One merchant per call keeps the per-merchant counter under its limit too.
 const service = await startTestService(riskService, {
   label: "bench_risk",
-  env: { LOG_LEVEL: "silent", DATABASE_POOL_SIZE: String(concurrency) },
+  env: { LOG_LEVEL: "silent", DATABASE_POOL_SIZE: String(Math.max(2, concurrency)) },
 });
 const client = service.client(RiskService, testTokens.internal);
 
