@@ -15,6 +15,11 @@ export const channelEnv = {
    */
   SANDBOX_TIMEOUT_HOLD_MS: envFields.durationMs(30_000),
   /**
+   * How long a sandbox authorization holds its amount before it expires, when it was neither
+   * captured nor voided. Default 604 800 000 ms (7 days), as card networks commonly allow.
+   */
+  SANDBOX_AUTHORIZATION_TTL_MS: envFields.durationMs(7 * 24 * 60 * 60 * 1000),
+  /**
    * The longest any provider call may take, whatever the caller's deadline. Default 60 000 ms.
    */
   PROVIDER_CALL_TIMEOUT_MS: envFields.durationMs(60_000),

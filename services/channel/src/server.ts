@@ -52,6 +52,7 @@ export function createChannelService(options: ChannelServiceOptions = {}) {
           latencyMs: service.config.SANDBOX_LATENCY_MS,
           failureRate: service.config.SANDBOX_FAILURE_RATE,
           timeoutHoldMs: service.config.SANDBOX_TIMEOUT_HOLD_MS,
+          authorizationTtlMs: service.config.SANDBOX_AUTHORIZATION_TTL_MS,
           ...(options.random && { random: options.random }),
         }),
       ];

@@ -659,8 +659,7 @@ export type Authorization = Message<"kassa.channel.v1.Authorization"> & {
   amountCapturable: bigint;
 
   /**
-   * The capture's amount: asked while CAPTURING, taken when CAPTURED (and asked but declined when
-   * FAILED by its capture); 0 when no capture was asked.
+   * What was taken: the capture's amount once CAPTURED, 0 otherwise.
    *
    * @generated from field: int64 amount_captured = 11;
    */
