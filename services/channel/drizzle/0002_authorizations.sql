@@ -19,6 +19,7 @@ CREATE TABLE "channel"."authorizations" (
 	CONSTRAINT "authorizations_amount_positive" CHECK ("channel"."authorizations"."amount" > 0),
 	CONSTRAINT "authorizations_capture_within_amount" CHECK ("channel"."authorizations"."capture_amount" is null or ("channel"."authorizations"."capture_amount" > 0 and "channel"."authorizations"."capture_amount" <= "channel"."authorizations"."amount")),
 	CONSTRAINT "authorizations_capture_amount_when_captured" CHECK ("channel"."authorizations"."status" not in ('CAPTURING', 'CAPTURED') or "channel"."authorizations"."capture_amount" is not null),
+	CONSTRAINT "authorizations_expiry_once_authorized" CHECK ("channel"."authorizations"."status" in ('PENDING', 'FAILED') or "channel"."authorizations"."expires_at" is not null),
 	CONSTRAINT "authorizations_failure_code_iff_failed" CHECK (("channel"."authorizations"."status" = 'FAILED') = ("channel"."authorizations"."failure_code" is not null))
 );
 --> statement-breakpoint

@@ -151,6 +151,10 @@ export const authorizations = channelSchema.table(
       sql`${table.status} not in ('CAPTURING', 'CAPTURED') or ${table.captureAmount} is not null`,
     ),
     check(
+      "authorizations_expiry_once_authorized",
+      sql`${table.status} in ('PENDING', 'FAILED') or ${table.expiresAt} is not null`,
+    ),
+    check(
       "authorizations_failure_code_iff_failed",
       sql`(${table.status} = 'FAILED') = (${table.failureCode} is not null)`,
     ),
