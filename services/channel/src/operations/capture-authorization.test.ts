@@ -9,8 +9,10 @@ import { sandboxAuthorizations } from "../db/schema.js";
 import { createSandboxProvider } from "../providers/sandbox-provider.js";
 import { createChannelService } from "../server.js";
 
-// The sandbox, counting the captures and voids that reach it.
+// The sandbox, counting the captures and voids that reach it; `unreachable` makes the next
+// capture answer UNAVAILABLE before reaching it, as a provider outage would.
 const reached = { captures: 0, voids: 0 };
+let unreachable = false;
 const start = () =>
   startTestService(
     createChannelService({
@@ -19,7 +21,11 @@ const start = () =>
         return [
           {
             ...sandbox,
-            capture(request, call) {
+            async capture(request, call) {
+              if (unreachable) {
+                unreachable = false;
+                return { status: "UNAVAILABLE", message: "sandbox is down" };
+              }
               reached.captures++;
               return sandbox.capture(request, call);
             },
@@ -145,6 +151,17 @@ describe("CaptureAuthorization", () => {
     expect(error.rawMessage).toContain("is VOIDED");
     expect(await stored(authorizationId)).toEqual(before);
     expect((await atSandbox(authorizationId))?.captureOutcome).toBeNull();
+  });
+
+  it("answers UNAVAILABLE when the provider was not reached, leaving it AUTHORIZED, and captures on a repeat", async () => {
+    const authorizationId = await authorized();
+    unreachable = true;
+    const error = await rejectionOf(client().captureAuthorization({ authorizationId }));
+    expect(error.code).toBe(Code.Unavailable);
+    expect(error.rawMessage).toContain("nothing was captured");
+    expect((await stored(authorizationId))?.status).toBe("AUTHORIZED");
+    const { authorization } = await client().captureAuthorization({ authorizationId });
+    expect(authorization?.status).toBe(AuthorizationStatus.CAPTURED);
   });
 
   it("answers NOT_FOUND for an unknown authorization", async () => {
