@@ -5,8 +5,8 @@ export const channelEnv = {
   /** Milliseconds added to every sandbox call, like a provider's round trip. Default 0. */
   SANDBOX_LATENCY_MS: envFields.durationMs(0),
   /**
-   * Probability (0..1) that a sandbox charge is refused as UNAVAILABLE before anything is
-   * charged, for chaos runs. Default 0.
+   * Probability (0..1) that a sandbox charge or authorization is refused as UNAVAILABLE before
+   * anything is charged or held, for chaos runs. Default 0.
    */
   SANDBOX_FAILURE_RATE: envFields.ratio(0),
   /**

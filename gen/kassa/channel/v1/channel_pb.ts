@@ -1122,9 +1122,11 @@ export const AuthorizationStatusSchema: GenEnum<AuthorizationStatus> = /*@__PURE
  *     UNKNOWN: the provider may have acted. Ask GetCharge / GetChannelRefund with the same channel and
  *     idempotency key (NOT_FOUND there means nothing happened), or repeat the call with the same key.
  *
- * Idempotency: charges and refunds are keyed by (channel, idempotency_key). A repeated call with the
- * same key returns the first outcome (also a first decline), never a second charge or refund; the
- * same key with a different amount (or any other different field) → ALREADY_EXISTS.
+ * Idempotency: charges, refunds and authorizations are keyed by (channel, idempotency_key). A repeated
+ * call with the same key returns the first outcome (also a first decline), never a second charge,
+ * refund or authorization; the same key with a different amount (or any other different field) →
+ * ALREADY_EXISTS. An authorization is captured or voided at most once, so a repeated capture (same
+ * amount) or void of it returns the first outcome.
  *
  * Sandbox channel (`sandbox`, built in, persisted, deterministic by `payment_method`):
  *   `tok_visa`, `tok_mastercard`  charge SUCCEEDED;
@@ -1142,8 +1144,8 @@ export const AuthorizationStatusSchema: GenEnum<AuthorizationStatus> = /*@__PURE
  *                                 until after the caller's deadline (GetAuthorization then shows
  *                                 CAPTURED).
  * Sandbox authorizations expire `SANDBOX_AUTHORIZATION_TTL_MS` after they are made (default 7 days).
- * Optional latency and a random transient failure rate (UNAVAILABLE, nothing charged) can be switched on
- * for load and chaos runs (`SANDBOX_LATENCY_MS`, `SANDBOX_FAILURE_RATE`; off by default).
+ * Optional latency and a random transient failure rate of charges and authorizations (UNAVAILABLE,
+ * nothing charged or authorized) can be switched on for load and chaos runs (`SANDBOX_LATENCY_MS`, `SANDBOX_FAILURE_RATE`; off by default).
  *
  * Common rules: ids are opaque prefixed strings (`ch_…` charges, `chr_…` channel refunds, `au_…`
  * authorizations, `mer_…` merchants). Amounts are int64 minor units (> 0) of an ISO 4217 upper-case currency. Any invalid field

@@ -17,8 +17,8 @@ export interface SandboxProviderOptions {
   /** Added to every call, like a network round trip (`SANDBOX_LATENCY_MS`). Default 0. */
   readonly latencyMs?: number;
   /**
-   * Probability (0..1) that a charge is refused as UNAVAILABLE before anything is charged
-   * (`SANDBOX_FAILURE_RATE`). Default 0: chaos is opt-in.
+   * Probability (0..1) that a charge or authorization is refused as UNAVAILABLE before
+   * anything is charged or held (`SANDBOX_FAILURE_RATE`). Default 0: chaos is opt-in.
    */
   readonly failureRate?: number;
   /**
@@ -125,7 +125,9 @@ const defaultAuthorizationTtlMs = 7 * 24 * 60 * 60 * 1000;
 /**
  * The built-in `sandbox` channel: deterministic by payment method token, persisted in its own
  * ledger like a real provider, so a charge whose answer was lost (`tok_timeout`) is found again
- * by `getCharge`; authorizations expire `authorizationTtlMs` after they are made. Latency and a random failure rate can be switched on for load and chaos runs.
+ * by `getCharge` (and a capture whose answer was lost, `tok_captureTimeout`, by `getCapture`).
+ * Authorizations expire `authorizationTtlMs` after they are made. Latency and a random failure
+ * rate can be switched on for load and chaos runs.
  */
 export function createSandboxProvider(options: SandboxProviderOptions): Provider {
   const { db, clock } = options;
