@@ -1,4 +1,4 @@
-import { Code } from "@connectrpc/connect";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { AuthorizationStatus, ChannelService } from "@kassa/contracts/kassa/channel/v1/channel_pb";
 import { createId } from "@kassa/platform";
 import { rejectionOf, startTestService, testTokens } from "@kassa/platform/testing";
@@ -220,13 +220,9 @@ describe("CaptureAuthorization", () => {
       } else {
         expect(result.status).toBe("rejected");
         if (result.status === "rejected") {
-          expect(rejectionCode(result.reason)).toBe(Code.FailedPrecondition);
+          expect(ConnectError.from(result.reason).code).toBe(Code.FailedPrecondition);
         }
       }
     }
   });
 });
-
-function rejectionCode(reason: unknown): Code | undefined {
-  return (reason as { code?: Code }).code;
-}
