@@ -5,8 +5,8 @@ export const channelEnv = {
   /** Milliseconds added to every sandbox call, like a provider's round trip. Default 0. */
   SANDBOX_LATENCY_MS: envFields.durationMs(0),
   /**
-   * Probability (0..1) that a sandbox charge is refused as UNAVAILABLE before anything is
-   * charged, for chaos runs. Default 0.
+   * Probability (0..1) that a sandbox charge or authorization is refused as UNAVAILABLE before
+   * anything is charged or held, for chaos runs. Default 0.
    */
   SANDBOX_FAILURE_RATE: envFields.ratio(0),
   /**
@@ -14,6 +14,11 @@ export const channelEnv = {
    * answer is held until just after it). Default 30 000 ms.
    */
   SANDBOX_TIMEOUT_HOLD_MS: envFields.durationMs(30_000),
+  /**
+   * How long a sandbox authorization holds its amount before it expires, when it was neither
+   * captured nor voided. Default 604 800 000 ms (7 days), as card networks commonly allow.
+   */
+  SANDBOX_AUTHORIZATION_TTL_MS: envFields.durationMs(7 * 24 * 60 * 60 * 1000),
   /**
    * The longest any provider call may take, whatever the caller's deadline. Default 60 000 ms.
    */

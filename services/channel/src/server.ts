@@ -6,12 +6,16 @@ import { dependencies } from "./clients.js";
 import type { ChannelDatabase } from "./db/channel-database.js";
 import * as schema from "./db/schema.js";
 import { createInFlightCalls } from "./in-flight-calls.js";
+import { authorize } from "./operations/authorize.js";
+import { captureAuthorization } from "./operations/capture-authorization.js";
 import type { ChannelContext } from "./operations/channel-context.js";
 import { charge } from "./operations/charge.js";
+import { getAuthorization } from "./operations/get-authorization.js";
 import { getChannelRefund } from "./operations/get-channel-refund.js";
 import { getCharge } from "./operations/get-charge.js";
 import { listChannels } from "./operations/list-channels.js";
 import { refund } from "./operations/refund.js";
+import { voidAuthorization } from "./operations/void-authorization.js";
 import { createChannelRegistry } from "./providers/channel-registry.js";
 import type { Provider } from "./providers/provider.js";
 import { createSandboxProvider } from "./providers/sandbox-provider.js";
@@ -52,6 +56,7 @@ export function createChannelService(options: ChannelServiceOptions = {}) {
           latencyMs: service.config.SANDBOX_LATENCY_MS,
           failureRate: service.config.SANDBOX_FAILURE_RATE,
           timeoutHoldMs: service.config.SANDBOX_TIMEOUT_HOLD_MS,
+          authorizationTtlMs: service.config.SANDBOX_AUTHORIZATION_TTL_MS,
           ...(options.random && { random: options.random }),
         }),
       ];
@@ -68,6 +73,8 @@ export function createChannelService(options: ChannelServiceOptions = {}) {
         channels: createChannelRegistry(providers),
         chargeCalls: createInFlightCalls(),
         refundCalls: createInFlightCalls(),
+        authorizeCalls: createInFlightCalls(),
+        captureOrVoidCalls: createInFlightCalls(),
       };
       return {
         routes(router) {
@@ -77,6 +84,10 @@ export function createChannelService(options: ChannelServiceOptions = {}) {
             refund: (request, call) => refund(context, request, call),
             getChannelRefund: (request) => getChannelRefund(context, request),
             listChannels: (request) => listChannels(context, request),
+            authorize: (request, call) => authorize(context, request, call),
+            getAuthorization: (request) => getAuthorization(context, request),
+            captureAuthorization: (request, call) => captureAuthorization(context, request, call),
+            voidAuthorization: (request, call) => voidAuthorization(context, request, call),
           });
         },
       };

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kassa/channel/v1/channel.proto.
  */
 export const file_kassa_channel_v1_channel: GenFile = /*@__PURE__*/
-  fileDesc("Ch5rYXNzYS9jaGFubmVsL3YxL2NoYW5uZWwucHJvdG8SEGthc3NhLmNoYW5uZWwudjEilgMKBkNoYXJnZRIKCgJpZBgBIAEoCRIPCgdjaGFubmVsGAIgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCRITCgttZXJjaGFudF9pZBgEIAEoCRIOCgZhbW91bnQYBSABKAMSEAoIY3VycmVuY3kYBiABKAkSFgoOcGF5bWVudF9tZXRob2QYByABKAkSEwoLZGVzY3JpcHRpb24YCCABKAkSLgoGc3RhdHVzGAkgASgOMh4ua2Fzc2EuY2hhbm5lbC52MS5DaGFyZ2VTdGF0dXMSFwoPcmVmdW5kZWRfYW1vdW50GAogASgDEhoKEnByb3ZpZGVyX3JlZmVyZW5jZRgLIAEoCRIUCgxmYWlsdXJlX2NvZGUYDCABKAkSFwoPZmFpbHVyZV9tZXNzYWdlGA0gASgJEi4KCmNyZWF0ZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoEDCg1DaGFubmVsUmVmdW5kEgoKAmlkGAEgASgJEg8KB2NoYW5uZWwYAiABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJEhEKCWNoYXJnZV9pZBgEIAEoCRITCgttZXJjaGFudF9pZBgFIAEoCRIOCgZhbW91bnQYBiABKAMSEAoIY3VycmVuY3kYByABKAkSDgoGcmVhc29uGAggASgJEjUKBnN0YXR1cxgJIAEoDjIlLmthc3NhLmNoYW5uZWwudjEuQ2hhbm5lbFJlZnVuZFN0YXR1cxIaChJwcm92aWRlcl9yZWZlcmVuY2UYCiABKAkSFAoMZmFpbHVyZV9jb2RlGAsgASgJEhcKD2ZhaWx1cmVfbWVzc2FnZRgMIAEoCRIuCgpjcmVhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJYCgtDaGFubmVsSW5mbxIMCgRuYW1lGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRISCgpjdXJyZW5jaWVzGAMgAygJEhEKCXRlc3RfbW9kZRgEIAEoCCKdAQoNQ2hhcmdlUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSDwoHY2hhbm5lbBgCIAEoCRITCgttZXJjaGFudF9pZBgDIAEoCRIOCgZhbW91bnQYBCABKAMSEAoIY3VycmVuY3kYBSABKAkSFgoOcGF5bWVudF9tZXRob2QYBiABKAkSEwoLZGVzY3JpcHRpb24YByABKAkiOgoOQ2hhcmdlUmVzcG9uc2USKAoGY2hhcmdlGAEgASgLMhgua2Fzc2EuY2hhbm5lbC52MS5DaGFyZ2UiPAoQR2V0Q2hhcmdlUmVxdWVzdBIPCgdjaGFubmVsGAEgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgCIAEoCSI9ChFHZXRDaGFyZ2VSZXNwb25zZRIoCgZjaGFyZ2UYASABKAsyGC5rYXNzYS5jaGFubmVsLnYxLkNoYXJnZSJtCg1SZWZ1bmRSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIRCgljaGFyZ2VfaWQYAiABKAkSDgoGYW1vdW50GAMgASgDEhAKCGN1cnJlbmN5GAQgASgJEg4KBnJlYXNvbhgFIAEoCSJBCg5SZWZ1bmRSZXNwb25zZRIvCgZyZWZ1bmQYASABKAsyHy5rYXNzYS5jaGFubmVsLnYxLkNoYW5uZWxSZWZ1bmQiQwoXR2V0Q2hhbm5lbFJlZnVuZFJlcXVlc3QSDwoHY2hhbm5lbBgBIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAiABKAkiSwoYR2V0Q2hhbm5lbFJlZnVuZFJlc3BvbnNlEi8KBnJlZnVuZBgBIAEoCzIfLmthc3NhLmNoYW5uZWwudjEuQ2hhbm5lbFJlZnVuZCInChNMaXN0Q2hhbm5lbHNSZXF1ZXN0EhAKCGN1cnJlbmN5GAEgASgJIkcKFExpc3RDaGFubmVsc1Jlc3BvbnNlEi8KCGNoYW5uZWxzGAEgAygLMh0ua2Fzc2EuY2hhbm5lbC52MS5DaGFubmVsSW5mbyp/CgxDaGFyZ2VTdGF0dXMSHQoZQ0hBUkdFX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFUNIQVJHRV9TVEFUVVNfUEVORElORxABEhsKF0NIQVJHRV9TVEFUVVNfU1VDQ0VFREVEEAISGAoUQ0hBUkdFX1NUQVRVU19GQUlMRUQQAyqmAQoTQ2hhbm5lbFJlZnVuZFN0YXR1cxIlCiFDSEFOTkVMX1JFRlVORF9TVEFUVVNfVU5TUEVDSUZJRUQQABIhCh1DSEFOTkVMX1JFRlVORF9TVEFUVVNfUEVORElORxABEiMKH0NIQU5ORUxfUkVGVU5EX1NUQVRVU19TVUNDRUVERUQQAhIgChxDSEFOTkVMX1JFRlVORF9TVEFUVVNfRkFJTEVEEAMy4wMKDkNoYW5uZWxTZXJ2aWNlElAKBkNoYXJnZRIfLmthc3NhLmNoYW5uZWwudjEuQ2hhcmdlUmVxdWVzdBogLmthc3NhLmNoYW5uZWwudjEuQ2hhcmdlUmVzcG9uc2UiA5ACAhJZCglHZXRDaGFyZ2USIi5rYXNzYS5jaGFubmVsLnYxLkdldENoYXJnZVJlcXVlc3QaIy5rYXNzYS5jaGFubmVsLnYxLkdldENoYXJnZVJlc3BvbnNlIgOQAgESUAoGUmVmdW5kEh8ua2Fzc2EuY2hhbm5lbC52MS5SZWZ1bmRSZXF1ZXN0GiAua2Fzc2EuY2hhbm5lbC52MS5SZWZ1bmRSZXNwb25zZSIDkAICEm4KEEdldENoYW5uZWxSZWZ1bmQSKS5rYXNzYS5jaGFubmVsLnYxLkdldENoYW5uZWxSZWZ1bmRSZXF1ZXN0Gioua2Fzc2EuY2hhbm5lbC52MS5HZXRDaGFubmVsUmVmdW5kUmVzcG9uc2UiA5ACARJiCgxMaXN0Q2hhbm5lbHMSJS5rYXNzYS5jaGFubmVsLnYxLkxpc3RDaGFubmVsc1JlcXVlc3QaJi5rYXNzYS5jaGFubmVsLnYxLkxpc3RDaGFubmVsc1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5rYXNzYS9jaGFubmVsL3YxL2NoYW5uZWwucHJvdG8SEGthc3NhLmNoYW5uZWwudjEilgMKBkNoYXJnZRIKCgJpZBgBIAEoCRIPCgdjaGFubmVsGAIgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCRITCgttZXJjaGFudF9pZBgEIAEoCRIOCgZhbW91bnQYBSABKAMSEAoIY3VycmVuY3kYBiABKAkSFgoOcGF5bWVudF9tZXRob2QYByABKAkSEwoLZGVzY3JpcHRpb24YCCABKAkSLgoGc3RhdHVzGAkgASgOMh4ua2Fzc2EuY2hhbm5lbC52MS5DaGFyZ2VTdGF0dXMSFwoPcmVmdW5kZWRfYW1vdW50GAogASgDEhoKEnByb3ZpZGVyX3JlZmVyZW5jZRgLIAEoCRIUCgxmYWlsdXJlX2NvZGUYDCABKAkSFwoPZmFpbHVyZV9tZXNzYWdlGA0gASgJEi4KCmNyZWF0ZWRfYXQYDiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIoEDCg1DaGFubmVsUmVmdW5kEgoKAmlkGAEgASgJEg8KB2NoYW5uZWwYAiABKAkSFwoPaWRlbXBvdGVuY3lfa2V5GAMgASgJEhEKCWNoYXJnZV9pZBgEIAEoCRITCgttZXJjaGFudF9pZBgFIAEoCRIOCgZhbW91bnQYBiABKAMSEAoIY3VycmVuY3kYByABKAkSDgoGcmVhc29uGAggASgJEjUKBnN0YXR1cxgJIAEoDjIlLmthc3NhLmNoYW5uZWwudjEuQ2hhbm5lbFJlZnVuZFN0YXR1cxIaChJwcm92aWRlcl9yZWZlcmVuY2UYCiABKAkSFAoMZmFpbHVyZV9jb2RlGAsgASgJEhcKD2ZhaWx1cmVfbWVzc2FnZRgMIAEoCRIuCgpjcmVhdGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJYCgtDaGFubmVsSW5mbxIMCgRuYW1lGAEgASgJEhQKDGRpc3BsYXlfbmFtZRgCIAEoCRISCgpjdXJyZW5jaWVzGAMgAygJEhEKCXRlc3RfbW9kZRgEIAEoCCKdAQoNQ2hhcmdlUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSDwoHY2hhbm5lbBgCIAEoCRITCgttZXJjaGFudF9pZBgDIAEoCRIOCgZhbW91bnQYBCABKAMSEAoIY3VycmVuY3kYBSABKAkSFgoOcGF5bWVudF9tZXRob2QYBiABKAkSEwoLZGVzY3JpcHRpb24YByABKAkiOgoOQ2hhcmdlUmVzcG9uc2USKAoGY2hhcmdlGAEgASgLMhgua2Fzc2EuY2hhbm5lbC52MS5DaGFyZ2UiPAoQR2V0Q2hhcmdlUmVxdWVzdBIPCgdjaGFubmVsGAEgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgCIAEoCSI9ChFHZXRDaGFyZ2VSZXNwb25zZRIoCgZjaGFyZ2UYASABKAsyGC5rYXNzYS5jaGFubmVsLnYxLkNoYXJnZSJtCg1SZWZ1bmRSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRIRCgljaGFyZ2VfaWQYAiABKAkSDgoGYW1vdW50GAMgASgDEhAKCGN1cnJlbmN5GAQgASgJEg4KBnJlYXNvbhgFIAEoCSJBCg5SZWZ1bmRSZXNwb25zZRIvCgZyZWZ1bmQYASABKAsyHy5rYXNzYS5jaGFubmVsLnYxLkNoYW5uZWxSZWZ1bmQiQwoXR2V0Q2hhbm5lbFJlZnVuZFJlcXVlc3QSDwoHY2hhbm5lbBgBIAEoCRIXCg9pZGVtcG90ZW5jeV9rZXkYAiABKAkiSwoYR2V0Q2hhbm5lbFJlZnVuZFJlc3BvbnNlEi8KBnJlZnVuZBgBIAEoCzIfLmthc3NhLmNoYW5uZWwudjEuQ2hhbm5lbFJlZnVuZCInChNMaXN0Q2hhbm5lbHNSZXF1ZXN0EhAKCGN1cnJlbmN5GAEgASgJIkcKFExpc3RDaGFubmVsc1Jlc3BvbnNlEi8KCGNoYW5uZWxzGAEgAygLMh0ua2Fzc2EuY2hhbm5lbC52MS5DaGFubmVsSW5mbyLvAwoNQXV0aG9yaXphdGlvbhIKCgJpZBgBIAEoCRIPCgdjaGFubmVsGAIgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgDIAEoCRITCgttZXJjaGFudF9pZBgEIAEoCRIOCgZhbW91bnQYBSABKAMSEAoIY3VycmVuY3kYBiABKAkSFgoOcGF5bWVudF9tZXRob2QYByABKAkSEwoLZGVzY3JpcHRpb24YCCABKAkSNQoGc3RhdHVzGAkgASgOMiUua2Fzc2EuY2hhbm5lbC52MS5BdXRob3JpemF0aW9uU3RhdHVzEhkKEWFtb3VudF9jYXB0dXJhYmxlGAogASgDEhcKD2Ftb3VudF9jYXB0dXJlZBgLIAEoAxIaChJwcm92aWRlcl9yZWZlcmVuY2UYDCABKAkSFAoMZmFpbHVyZV9jb2RlGA0gASgJEhcKD2ZhaWx1cmVfbWVzc2FnZRgOIAEoCRIuCgpleHBpcmVzX2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjcmVhdGVkX2F0GBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GBEgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKgAQoQQXV0aG9yaXplUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSDwoHY2hhbm5lbBgCIAEoCRITCgttZXJjaGFudF9pZBgDIAEoCRIOCgZhbW91bnQYBCABKAMSEAoIY3VycmVuY3kYBSABKAkSFgoOcGF5bWVudF9tZXRob2QYBiABKAkSEwoLZGVzY3JpcHRpb24YByABKAkiSwoRQXV0aG9yaXplUmVzcG9uc2USNgoNYXV0aG9yaXphdGlvbhgBIAEoCzIfLmthc3NhLmNoYW5uZWwudjEuQXV0aG9yaXphdGlvbiJDChdHZXRBdXRob3JpemF0aW9uUmVxdWVzdBIPCgdjaGFubmVsGAEgASgJEhcKD2lkZW1wb3RlbmN5X2tleRgCIAEoCSJSChhHZXRBdXRob3JpemF0aW9uUmVzcG9uc2USNgoNYXV0aG9yaXphdGlvbhgBIAEoCzIfLmthc3NhLmNoYW5uZWwudjEuQXV0aG9yaXphdGlvbiJtChtDYXB0dXJlQXV0aG9yaXphdGlvblJlcXVlc3QSGAoQYXV0aG9yaXphdGlvbl9pZBgBIAEoCRIeChFhbW91bnRfdG9fY2FwdHVyZRgCIAEoA0gAiAEBQhQKEl9hbW91bnRfdG9fY2FwdHVyZSJWChxDYXB0dXJlQXV0aG9yaXphdGlvblJlc3BvbnNlEjYKDWF1dGhvcml6YXRpb24YASABKAsyHy5rYXNzYS5jaGFubmVsLnYxLkF1dGhvcml6YXRpb24iNAoYVm9pZEF1dGhvcml6YXRpb25SZXF1ZXN0EhgKEGF1dGhvcml6YXRpb25faWQYASABKAkiUwoZVm9pZEF1dGhvcml6YXRpb25SZXNwb25zZRI2Cg1hdXRob3JpemF0aW9uGAEgASgLMh8ua2Fzc2EuY2hhbm5lbC52MS5BdXRob3JpemF0aW9uKn8KDENoYXJnZVN0YXR1cxIdChlDSEFSR0VfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVQ0hBUkdFX1NUQVRVU19QRU5ESU5HEAESGwoXQ0hBUkdFX1NUQVRVU19TVUNDRUVERUQQAhIYChRDSEFSR0VfU1RBVFVTX0ZBSUxFRBADKqYBChNDaGFubmVsUmVmdW5kU3RhdHVzEiUKIUNIQU5ORUxfUkVGVU5EX1NUQVRVU19VTlNQRUNJRklFRBAAEiEKHUNIQU5ORUxfUkVGVU5EX1NUQVRVU19QRU5ESU5HEAESIwofQ0hBTk5FTF9SRUZVTkRfU1RBVFVTX1NVQ0NFRURFRBACEiAKHENIQU5ORUxfUkVGVU5EX1NUQVRVU19GQUlMRUQQAyrPAgoTQXV0aG9yaXphdGlvblN0YXR1cxIkCiBBVVRIT1JJWkFUSU9OX1NUQVRVU19VTlNQRUNJRklFRBAAEiAKHEFVVEhPUklaQVRJT05fU1RBVFVTX1BFTkRJTkcQARIjCh9BVVRIT1JJWkFUSU9OX1NUQVRVU19BVVRIT1JJWkVEEAISHwobQVVUSE9SSVpBVElPTl9TVEFUVVNfRkFJTEVEEAMSIgoeQVVUSE9SSVpBVElPTl9TVEFUVVNfQ0FQVFVSSU5HEAQSIQodQVVUSE9SSVpBVElPTl9TVEFUVVNfQ0FQVFVSRUQQBRIgChxBVVRIT1JJWkFUSU9OX1NUQVRVU19WT0lESU5HEAYSHwobQVVUSE9SSVpBVElPTl9TVEFUVVNfVk9JREVEEAcSIAocQVVUSE9SSVpBVElPTl9TVEFUVVNfRVhQSVJFRBAIMp0HCg5DaGFubmVsU2VydmljZRJQCgZDaGFyZ2USHy5rYXNzYS5jaGFubmVsLnYxLkNoYXJnZVJlcXVlc3QaIC5rYXNzYS5jaGFubmVsLnYxLkNoYXJnZVJlc3BvbnNlIgOQAgISWQoJR2V0Q2hhcmdlEiIua2Fzc2EuY2hhbm5lbC52MS5HZXRDaGFyZ2VSZXF1ZXN0GiMua2Fzc2EuY2hhbm5lbC52MS5HZXRDaGFyZ2VSZXNwb25zZSIDkAIBElAKBlJlZnVuZBIfLmthc3NhLmNoYW5uZWwudjEuUmVmdW5kUmVxdWVzdBogLmthc3NhLmNoYW5uZWwudjEuUmVmdW5kUmVzcG9uc2UiA5ACAhJuChBHZXRDaGFubmVsUmVmdW5kEikua2Fzc2EuY2hhbm5lbC52MS5HZXRDaGFubmVsUmVmdW5kUmVxdWVzdBoqLmthc3NhLmNoYW5uZWwudjEuR2V0Q2hhbm5lbFJlZnVuZFJlc3BvbnNlIgOQAgESYgoMTGlzdENoYW5uZWxzEiUua2Fzc2EuY2hhbm5lbC52MS5MaXN0Q2hhbm5lbHNSZXF1ZXN0GiYua2Fzc2EuY2hhbm5lbC52MS5MaXN0Q2hhbm5lbHNSZXNwb25zZSIDkAIBElkKCUF1dGhvcml6ZRIiLmthc3NhLmNoYW5uZWwudjEuQXV0aG9yaXplUmVxdWVzdBojLmthc3NhLmNoYW5uZWwudjEuQXV0aG9yaXplUmVzcG9uc2UiA5ACAhJuChBHZXRBdXRob3JpemF0aW9uEikua2Fzc2EuY2hhbm5lbC52MS5HZXRBdXRob3JpemF0aW9uUmVxdWVzdBoqLmthc3NhLmNoYW5uZWwudjEuR2V0QXV0aG9yaXphdGlvblJlc3BvbnNlIgOQAgESegoUQ2FwdHVyZUF1dGhvcml6YXRpb24SLS5rYXNzYS5jaGFubmVsLnYxLkNhcHR1cmVBdXRob3JpemF0aW9uUmVxdWVzdBouLmthc3NhLmNoYW5uZWwudjEuQ2FwdHVyZUF1dGhvcml6YXRpb25SZXNwb25zZSIDkAICEnEKEVZvaWRBdXRob3JpemF0aW9uEioua2Fzc2EuY2hhbm5lbC52MS5Wb2lkQXV0aG9yaXphdGlvblJlcXVlc3QaKy5rYXNzYS5jaGFubmVsLnYxLlZvaWRBdXRob3JpemF0aW9uUmVzcG9uc2UiA5ACAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Charge is one charge of a payment method at a provider.
@@ -583,6 +583,366 @@ export const ListChannelsResponseSchema: GenMessage<ListChannelsResponse> = /*@_
   messageDesc(file_kassa_channel_v1_channel, 12);
 
 /**
+ * Authorization is one hold of an amount on a payment method at a provider, with its capture or void.
+ *
+ * @generated from message kassa.channel.v1.Authorization
+ */
+export type Authorization = Message<"kassa.channel.v1.Authorization"> & {
+  /**
+   * Authorization id, `au_…`.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Channel that made the authorization, e.g. `sandbox`.
+   *
+   * @generated from field: string channel = 2;
+   */
+  channel: string;
+
+  /**
+   * Caller's idempotency key (the gateway uses the payment id, `pay_…`).
+   *
+   * @generated from field: string idempotency_key = 3;
+   */
+  idempotencyKey: string;
+
+  /**
+   * Merchant authorized for, `mer_…`.
+   *
+   * @generated from field: string merchant_id = 4;
+   */
+  merchantId: string;
+
+  /**
+   * Authorized amount in minor units of `currency`.
+   *
+   * @generated from field: int64 amount = 5;
+   */
+  amount: bigint;
+
+  /**
+   * ISO 4217 code, upper case.
+   *
+   * @generated from field: string currency = 6;
+   */
+  currency: string;
+
+  /**
+   * Payment method token authorized, e.g. `tok_visa`.
+   *
+   * @generated from field: string payment_method = 7;
+   */
+  paymentMethod: string;
+
+  /**
+   * Description sent with the authorization.
+   *
+   * @generated from field: string description = 8;
+   */
+  description: string;
+
+  /**
+   * Where it is.
+   *
+   * @generated from field: kassa.channel.v1.AuthorizationStatus status = 9;
+   */
+  status: AuthorizationStatus;
+
+  /**
+   * What can still be captured: `amount` while AUTHORIZED, 0 otherwise.
+   *
+   * @generated from field: int64 amount_capturable = 10;
+   */
+  amountCapturable: bigint;
+
+  /**
+   * What was taken: the capture's amount once CAPTURED, 0 otherwise.
+   *
+   * @generated from field: int64 amount_captured = 11;
+   */
+  amountCaptured: bigint;
+
+  /**
+   * The provider's own reference for the authorization (for the sandbox, equal to `id`).
+   *
+   * @generated from field: string provider_reference = 12;
+   */
+  providerReference: string;
+
+  /**
+   * Stable reason when FAILED, empty otherwise: `card_declined`, `insufficient_funds`,
+   * `invalid_payment_method` (authorization declined), `capture_declined`, `authorization_expired`
+   * (capture declined); real providers may add codes (treat unknown codes as a generic decline).
+   *
+   * @generated from field: string failure_code = 13;
+   */
+  failureCode: string;
+
+  /**
+   * Human-readable explanation of `failure_code`; do not parse.
+   *
+   * @generated from field: string failure_message = 14;
+   */
+  failureMessage: string;
+
+  /**
+   * When the hold lapses unless captured or voided (UTC); unset until AUTHORIZED.
+   *
+   * @generated from field: google.protobuf.Timestamp expires_at = 15;
+   */
+  expiresAt?: Timestamp | undefined;
+
+  /**
+   * When the authorization was recorded (UTC).
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 16;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * When the authorization last changed (UTC).
+   *
+   * @generated from field: google.protobuf.Timestamp updated_at = 17;
+   */
+  updatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message kassa.channel.v1.Authorization.
+ * Use `create(AuthorizationSchema)` to create a new message.
+ */
+export const AuthorizationSchema: GenMessage<Authorization> = /*@__PURE__*/
+  messageDesc(file_kassa_channel_v1_channel, 13);
+
+/**
+ * AuthorizeRequest asks a channel to hold an amount on a payment method.
+ *
+ * @generated from message kassa.channel.v1.AuthorizeRequest
+ */
+export type AuthorizeRequest = Message<"kassa.channel.v1.AuthorizeRequest"> & {
+  /**
+   * Required. Caller's idempotency key, 1–255 characters; the gateway sends the payment id (`pay_…`).
+   *
+   * @generated from field: string idempotency_key = 1;
+   */
+  idempotencyKey: string;
+
+  /**
+   * Required. Channel name, e.g. `sandbox` (see ListChannels).
+   *
+   * @generated from field: string channel = 2;
+   */
+  channel: string;
+
+  /**
+   * Required. Merchant authorized for, `mer_…`.
+   *
+   * @generated from field: string merchant_id = 3;
+   */
+  merchantId: string;
+
+  /**
+   * Required. Amount to hold in minor units of `currency`; > 0.
+   *
+   * @generated from field: int64 amount = 4;
+   */
+  amount: bigint;
+
+  /**
+   * Required. ISO 4217 code, upper case; must be supported by the channel.
+   *
+   * @generated from field: string currency = 5;
+   */
+  currency: string;
+
+  /**
+   * Required. Payment method token, 1–255 characters, e.g. `tok_visa`.
+   *
+   * @generated from field: string payment_method = 6;
+   */
+  paymentMethod: string;
+
+  /**
+   * Optional description, at most 1000 characters.
+   *
+   * @generated from field: string description = 7;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message kassa.channel.v1.AuthorizeRequest.
+ * Use `create(AuthorizeRequestSchema)` to create a new message.
+ */
+export const AuthorizeRequestSchema: GenMessage<AuthorizeRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_channel_v1_channel, 14);
+
+/**
+ * AuthorizeResponse carries the authorization and its outcome.
+ *
+ * @generated from message kassa.channel.v1.AuthorizeResponse
+ */
+export type AuthorizeResponse = Message<"kassa.channel.v1.AuthorizeResponse"> & {
+  /**
+   * The authorization: AUTHORIZED, FAILED (declined) or PENDING (provider still deciding).
+   *
+   * @generated from field: kassa.channel.v1.Authorization authorization = 1;
+   */
+  authorization?: Authorization | undefined;
+};
+
+/**
+ * Describes the message kassa.channel.v1.AuthorizeResponse.
+ * Use `create(AuthorizeResponseSchema)` to create a new message.
+ */
+export const AuthorizeResponseSchema: GenMessage<AuthorizeResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_channel_v1_channel, 15);
+
+/**
+ * GetAuthorizationRequest identifies an authorization by the key it was requested with.
+ *
+ * @generated from message kassa.channel.v1.GetAuthorizationRequest
+ */
+export type GetAuthorizationRequest = Message<"kassa.channel.v1.GetAuthorizationRequest"> & {
+  /**
+   * Required. Channel name the authorization was requested on.
+   *
+   * @generated from field: string channel = 1;
+   */
+  channel: string;
+
+  /**
+   * Required. The idempotency key of the Authorize call (the payment id).
+   *
+   * @generated from field: string idempotency_key = 2;
+   */
+  idempotencyKey: string;
+};
+
+/**
+ * Describes the message kassa.channel.v1.GetAuthorizationRequest.
+ * Use `create(GetAuthorizationRequestSchema)` to create a new message.
+ */
+export const GetAuthorizationRequestSchema: GenMessage<GetAuthorizationRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_channel_v1_channel, 16);
+
+/**
+ * GetAuthorizationResponse carries the authorization.
+ *
+ * @generated from message kassa.channel.v1.GetAuthorizationResponse
+ */
+export type GetAuthorizationResponse = Message<"kassa.channel.v1.GetAuthorizationResponse"> & {
+  /**
+   * The authorization, with its current status, capture or void.
+   *
+   * @generated from field: kassa.channel.v1.Authorization authorization = 1;
+   */
+  authorization?: Authorization | undefined;
+};
+
+/**
+ * Describes the message kassa.channel.v1.GetAuthorizationResponse.
+ * Use `create(GetAuthorizationResponseSchema)` to create a new message.
+ */
+export const GetAuthorizationResponseSchema: GenMessage<GetAuthorizationResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_channel_v1_channel, 17);
+
+/**
+ * CaptureAuthorizationRequest asks to take all or part of an authorization.
+ *
+ * @generated from message kassa.channel.v1.CaptureAuthorizationRequest
+ */
+export type CaptureAuthorizationRequest = Message<"kassa.channel.v1.CaptureAuthorizationRequest"> & {
+  /**
+   * Required. Authorization to capture, `au_…`; its channel performs the capture.
+   *
+   * @generated from field: string authorization_id = 1;
+   */
+  authorizationId: string;
+
+  /**
+   * Optional. Amount to take in minor units of the authorization's currency; > 0 and at most the
+   * authorized amount. Unset → the whole authorized amount.
+   *
+   * @generated from field: optional int64 amount_to_capture = 2;
+   */
+  amountToCapture?: bigint | undefined;
+};
+
+/**
+ * Describes the message kassa.channel.v1.CaptureAuthorizationRequest.
+ * Use `create(CaptureAuthorizationRequestSchema)` to create a new message.
+ */
+export const CaptureAuthorizationRequestSchema: GenMessage<CaptureAuthorizationRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_channel_v1_channel, 18);
+
+/**
+ * CaptureAuthorizationResponse carries the authorization after its capture.
+ *
+ * @generated from message kassa.channel.v1.CaptureAuthorizationResponse
+ */
+export type CaptureAuthorizationResponse = Message<"kassa.channel.v1.CaptureAuthorizationResponse"> & {
+  /**
+   * The authorization: CAPTURED, FAILED (capture declined) or CAPTURING (provider still deciding).
+   *
+   * @generated from field: kassa.channel.v1.Authorization authorization = 1;
+   */
+  authorization?: Authorization | undefined;
+};
+
+/**
+ * Describes the message kassa.channel.v1.CaptureAuthorizationResponse.
+ * Use `create(CaptureAuthorizationResponseSchema)` to create a new message.
+ */
+export const CaptureAuthorizationResponseSchema: GenMessage<CaptureAuthorizationResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_channel_v1_channel, 19);
+
+/**
+ * VoidAuthorizationRequest asks to release an authorization.
+ *
+ * @generated from message kassa.channel.v1.VoidAuthorizationRequest
+ */
+export type VoidAuthorizationRequest = Message<"kassa.channel.v1.VoidAuthorizationRequest"> & {
+  /**
+   * Required. Authorization to void, `au_…`; its channel performs the void.
+   *
+   * @generated from field: string authorization_id = 1;
+   */
+  authorizationId: string;
+};
+
+/**
+ * Describes the message kassa.channel.v1.VoidAuthorizationRequest.
+ * Use `create(VoidAuthorizationRequestSchema)` to create a new message.
+ */
+export const VoidAuthorizationRequestSchema: GenMessage<VoidAuthorizationRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_channel_v1_channel, 20);
+
+/**
+ * VoidAuthorizationResponse carries the authorization after its void.
+ *
+ * @generated from message kassa.channel.v1.VoidAuthorizationResponse
+ */
+export type VoidAuthorizationResponse = Message<"kassa.channel.v1.VoidAuthorizationResponse"> & {
+  /**
+   * The authorization: VOIDED, or VOIDING (provider still deciding).
+   *
+   * @generated from field: kassa.channel.v1.Authorization authorization = 1;
+   */
+  authorization?: Authorization | undefined;
+};
+
+/**
+ * Describes the message kassa.channel.v1.VoidAuthorizationResponse.
+ * Use `create(VoidAuthorizationResponseSchema)` to create a new message.
+ */
+export const VoidAuthorizationResponseSchema: GenMessage<VoidAuthorizationResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_channel_v1_channel, 21);
+
+/**
  * ChargeStatus is the outcome of a charge at the provider.
  *
  * @generated from enum kassa.channel.v1.ChargeStatus
@@ -668,6 +1028,85 @@ export const ChannelRefundStatusSchema: GenEnum<ChannelRefundStatus> = /*@__PURE
   enumDesc(file_kassa_channel_v1_channel, 1);
 
 /**
+ * AuthorizationStatus is where an authorization is at its provider.
+ *
+ * @generated from enum kassa.channel.v1.AuthorizationStatus
+ */
+export enum AuthorizationStatus {
+  /**
+   * Never set by Kassa.
+   *
+   * @generated from enum value: AUTHORIZATION_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * The provider was asked to authorize and has not decided yet (or its answer was lost). Ask
+   * GetAuthorization again later.
+   *
+   * @generated from enum value: AUTHORIZATION_STATUS_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * The amount is held on the payment method until `expires_at`; it can be captured or voided.
+   *
+   * @generated from enum value: AUTHORIZATION_STATUS_AUTHORIZED = 2;
+   */
+  AUTHORIZED = 2,
+
+  /**
+   * The provider declined the authorization, or its capture; see `failure_code`. Nothing was taken.
+   * Final.
+   *
+   * @generated from enum value: AUTHORIZATION_STATUS_FAILED = 3;
+   */
+  FAILED = 3,
+
+  /**
+   * A capture of `amount_captured` was asked and its answer has not arrived yet (or was lost). Ask
+   * GetAuthorization again later.
+   *
+   * @generated from enum value: AUTHORIZATION_STATUS_CAPTURING = 4;
+   */
+  CAPTURING = 4,
+
+  /**
+   * `amount_captured` was taken; the rest of the hold was released. Final.
+   *
+   * @generated from enum value: AUTHORIZATION_STATUS_CAPTURED = 5;
+   */
+  CAPTURED = 5,
+
+  /**
+   * A void was asked and its answer has not arrived yet (or was lost). Ask GetAuthorization again.
+   *
+   * @generated from enum value: AUTHORIZATION_STATUS_VOIDING = 6;
+   */
+  VOIDING = 6,
+
+  /**
+   * The hold was released; nothing was taken. Final.
+   *
+   * @generated from enum value: AUTHORIZATION_STATUS_VOIDED = 7;
+   */
+  VOIDED = 7,
+
+  /**
+   * Neither captured nor voided before `expires_at`: the provider released the hold. Final.
+   *
+   * @generated from enum value: AUTHORIZATION_STATUS_EXPIRED = 8;
+   */
+  EXPIRED = 8,
+}
+
+/**
+ * Describes the enum kassa.channel.v1.AuthorizationStatus.
+ */
+export const AuthorizationStatusSchema: GenEnum<AuthorizationStatus> = /*@__PURE__*/
+  enumDesc(file_kassa_channel_v1_channel, 2);
+
+/**
  * ChannelService talks to payment providers ("channels") and persists every charge and refund it asks
  * them for (port 8083). Internal: called by the gateway's sagas and its reconciler.
  *
@@ -683,9 +1122,11 @@ export const ChannelRefundStatusSchema: GenEnum<ChannelRefundStatus> = /*@__PURE
  *     UNKNOWN: the provider may have acted. Ask GetCharge / GetChannelRefund with the same channel and
  *     idempotency key (NOT_FOUND there means nothing happened), or repeat the call with the same key.
  *
- * Idempotency: charges and refunds are keyed by (channel, idempotency_key). A repeated call with the
- * same key returns the first outcome (also a first decline), never a second charge or refund; the
- * same key with a different amount (or any other different field) → ALREADY_EXISTS.
+ * Idempotency: charges, refunds and authorizations are keyed by (channel, idempotency_key). A repeated
+ * call with the same key returns the first outcome (also a first decline), never a second charge,
+ * refund or authorization; the same key with a different amount (or any other different field) →
+ * ALREADY_EXISTS. An authorization is captured or voided at most once, so a repeated capture (same
+ * amount) or void of it returns the first outcome.
  *
  * Sandbox channel (`sandbox`, built in, persisted, deterministic by `payment_method`):
  *   `tok_visa`, `tok_mastercard`  charge SUCCEEDED;
@@ -697,11 +1138,17 @@ export const ChannelRefundStatusSchema: GenEnum<ChannelRefundStatus> = /*@__PURE
  *   `tok_unavailable`             UNAVAILABLE, nothing charged or recorded;
  *   `tok_refundFails`             charge SUCCEEDED; every refund of it FAILED, `refund_declined`;
  *   any other token               charge FAILED, `invalid_payment_method`.
- * Optional latency and a random transient failure rate (UNAVAILABLE, nothing charged) can be switched on
- * for load and chaos runs (`SANDBOX_LATENCY_MS`, `SANDBOX_FAILURE_RATE`; off by default).
+ * Authorizations follow the same tokens (`tok_visa` AUTHORIZED, `tok_chargeDeclined` FAILED, …), plus:
+ *   `tok_captureDeclined`         authorization AUTHORIZED; its capture FAILED, `capture_declined`;
+ *   `tok_captureTimeout`          authorization AUTHORIZED; its capture is made but the answer is held
+ *                                 until after the caller's deadline (GetAuthorization then shows
+ *                                 CAPTURED).
+ * Sandbox authorizations expire `SANDBOX_AUTHORIZATION_TTL_MS` after they are made (default 7 days).
+ * Optional latency and a random transient failure rate of charges and authorizations (UNAVAILABLE,
+ * nothing charged or authorized) can be switched on for load and chaos runs (`SANDBOX_LATENCY_MS`, `SANDBOX_FAILURE_RATE`; off by default).
  *
- * Common rules: ids are opaque prefixed strings (`ch_…` charges, `chr_…` channel refunds, `mer_…`
- * merchants). Amounts are int64 minor units (> 0) of an ISO 4217 upper-case currency. Any invalid field
+ * Common rules: ids are opaque prefixed strings (`ch_…` charges, `chr_…` channel refunds, `au_…`
+ * authorizations, `mer_…` merchants). Amounts are int64 minor units (> 0) of an ISO 4217 upper-case currency. Any invalid field
  * → INVALID_ARGUMENT naming it, nothing written. Times are UTC.
  *
  * @generated from service kassa.channel.v1.ChannelService
@@ -771,6 +1218,68 @@ export const ChannelService: GenService<{
     methodKind: "unary";
     input: typeof ListChannelsRequestSchema;
     output: typeof ListChannelsResponseSchema;
+  },
+  /**
+   * Authorize holds an amount on a payment method without taking it yet ("authorize now, capture
+   * later"); CaptureAuthorization takes all or part of it, VoidAuthorization releases it.
+   * Idempotent on (channel, idempotency_key), like Charge; see the service comment.
+   * Errors: INVALID_ARGUMENT (`idempotency_key`, `channel` unknown, `merchant_id`, `amount`, `currency`
+   * unknown or not supported by the channel, `payment_method`, `description`), ALREADY_EXISTS (key
+   * reused with different fields), UNAVAILABLE (nothing authorized), UNAUTHENTICATED.
+   *
+   * @generated from rpc kassa.channel.v1.ChannelService.Authorize
+   */
+  authorize: {
+    methodKind: "unary";
+    input: typeof AuthorizeRequestSchema;
+    output: typeof AuthorizeResponseSchema;
+  },
+  /**
+   * GetAuthorization looks an authorization up by the caller's idempotency key, with its capture or
+   * void: after a timeout (of Authorize, CaptureAuthorization or VoidAuthorization) the caller asks
+   * here what happened. An authorization past `expires_at` that was neither captured nor voided
+   * shows EXPIRED. NOT_FOUND means nothing was authorized under that key.
+   * Errors: INVALID_ARGUMENT (`channel`, `idempotency_key`), NOT_FOUND, UNAVAILABLE, UNAUTHENTICATED.
+   *
+   * @generated from rpc kassa.channel.v1.ChannelService.GetAuthorization
+   */
+  getAuthorization: {
+    methodKind: "unary";
+    input: typeof GetAuthorizationRequestSchema;
+    output: typeof GetAuthorizationResponseSchema;
+  },
+  /**
+   * CaptureAuthorization takes all or part of an AUTHORIZED authorization, once: a partial capture
+   * releases the rest. Capture and void exclude each other, even under concurrent calls. A repeated
+   * capture of the same amount returns the first outcome (also a decline); a declined capture is
+   * final (FAILED with the capture's `failure_code`; nothing taken, the hold released).
+   * Errors: INVALID_ARGUMENT (`authorization_id`, `amount_to_capture` ≤ 0 or above the authorized
+   * amount), NOT_FOUND (authorization), FAILED_PRECONDITION (not AUTHORIZED: still PENDING, FAILED,
+   * VOIDED, EXPIRED, or captured with a different amount; nothing changed), UNAVAILABLE (nothing
+   * captured; repeating is safe), DEADLINE_EXCEEDED (outcome unknown: ask GetAuthorization or repeat),
+   * UNAUTHENTICATED.
+   *
+   * @generated from rpc kassa.channel.v1.ChannelService.CaptureAuthorization
+   */
+  captureAuthorization: {
+    methodKind: "unary";
+    input: typeof CaptureAuthorizationRequestSchema;
+    output: typeof CaptureAuthorizationResponseSchema;
+  },
+  /**
+   * VoidAuthorization releases an AUTHORIZED authorization without taking anything. A repeated void
+   * returns the first outcome.
+   * Errors: INVALID_ARGUMENT (`authorization_id`), NOT_FOUND (authorization), FAILED_PRECONDITION (not
+   * AUTHORIZED: still PENDING, FAILED, captured or EXPIRED; nothing changed), UNAVAILABLE (nothing
+   * voided; repeating is safe), DEADLINE_EXCEEDED (outcome unknown: ask GetAuthorization or repeat),
+   * UNAUTHENTICATED.
+   *
+   * @generated from rpc kassa.channel.v1.ChannelService.VoidAuthorization
+   */
+  voidAuthorization: {
+    methodKind: "unary";
+    input: typeof VoidAuthorizationRequestSchema;
+    output: typeof VoidAuthorizationResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_kassa_channel_v1_channel, 0);

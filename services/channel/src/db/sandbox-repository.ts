@@ -1,8 +1,10 @@
-import { eq } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import type { ChannelDatabase } from "./channel-database.js";
 import {
+  type SandboxAuthorizationRow,
   type SandboxChargeRow,
   type SandboxRefundRow,
+  sandboxAuthorizations,
   sandboxCharges,
   sandboxRefunds,
 } from "./schema.js";
@@ -13,8 +15,28 @@ export type NewSandboxCharge = typeof sandboxCharges.$inferInsert;
 /** A refund the sandbox decided, to record in its ledger. */
 export type NewSandboxRefund = typeof sandboxRefunds.$inferInsert;
 
+/** An authorization the sandbox decided, to record in its ledger. */
+export type NewSandboxAuthorization = typeof sandboxAuthorizations.$inferInsert;
+
+/** A capture the sandbox decided, to record on its authorization. */
+export interface SandboxCapture {
+  amount: bigint;
+  outcome: "SUCCEEDED" | "FAILED";
+  failureCode: string | null;
+  failureMessage: string | null;
+  at: Date;
+}
+
+/** Neither captured nor voided yet: the only state a capture or a void may leave. */
+const untouched = (id: string) =>
+  and(
+    eq(sandboxAuthorizations.id, id),
+    isNull(sandboxAuthorizations.captureOutcome),
+    isNull(sandboxAuthorizations.voidedAt),
+  );
+
 /**
- * The sandbox provider's ledger: what it charged and refunded, under the ids it was asked
+ * The sandbox provider's ledger: what it charged, refunded and authorized, under the ids it was asked
  * with. Recording is insert-if-absent, so a repeated request finds the first decision.
  */
 export const sandboxRepository = {
@@ -52,5 +74,69 @@ export const sandboxRepository = {
   async findRefund(db: ChannelDatabase, id: string): Promise<SandboxRefundRow | undefined> {
     const [row] = await db.select().from(sandboxRefunds).where(eq(sandboxRefunds.id, id));
     return row;
+  },
+
+  /** Records the authorization unless one with its id exists; resolves with the one that exists now. */
+  async recordAuthorization(
+    db: ChannelDatabase,
+    authorization: NewSandboxAuthorization,
+  ): Promise<SandboxAuthorizationRow> {
+    const [inserted] = await db
+      .insert(sandboxAuthorizations)
+      .values(authorization)
+      .onConflictDoNothing()
+      .returning();
+    if (inserted) return inserted;
+    const existing = await sandboxRepository.findAuthorization(db, authorization.id);
+    if (!existing) throw new Error("sandbox authorization vanished between conflict and read");
+    return existing;
+  },
+
+  async findAuthorization(
+    db: ChannelDatabase,
+    id: string,
+  ): Promise<SandboxAuthorizationRow | undefined> {
+    const [row] = await db
+      .select()
+      .from(sandboxAuthorizations)
+      .where(eq(sandboxAuthorizations.id, id));
+    return row;
+  },
+
+  /**
+   * Records the capture unless the authorization was captured or voided already; resolves
+   * with the authorization as it is now, so a repeated capture finds the first decision.
+   */
+  async recordCapture(
+    db: ChannelDatabase,
+    id: string,
+    capture: SandboxCapture,
+  ): Promise<SandboxAuthorizationRow | undefined> {
+    const [row] = await db
+      .update(sandboxAuthorizations)
+      .set({
+        captureAmount: capture.amount,
+        captureOutcome: capture.outcome,
+        captureFailureCode: capture.failureCode,
+        captureFailureMessage: capture.failureMessage,
+        capturedAt: capture.at,
+      })
+      .where(untouched(id))
+      .returning();
+    return row ?? sandboxRepository.findAuthorization(db, id);
+  },
+
+  /** Records the void unless the authorization was captured or voided already; as recordCapture. */
+  async recordVoid(
+    db: ChannelDatabase,
+    id: string,
+    at: Date,
+  ): Promise<SandboxAuthorizationRow | undefined> {
+    const [row] = await db
+      .update(sandboxAuthorizations)
+      .set({ voidedAt: at })
+      .where(untouched(id))
+      .returning();
+    return row ?? sandboxRepository.findAuthorization(db, id);
   },
 };

@@ -98,6 +98,69 @@ export const refunds = channelSchema.table(
   ],
 );
 
+/**
+ * Where an authorization is at its provider: PENDING while it is asked, then AUTHORIZED (held)
+ * or FAILED (declined). A held one is CAPTURING or VOIDING while that is asked, then CAPTURED,
+ * FAILED (capture declined) or VOIDED; one left alone past its expiry is EXPIRED.
+ */
+export const authorizationStatus = channelSchema.enum("authorization_status", [
+  "PENDING",
+  "AUTHORIZED",
+  "FAILED",
+  "CAPTURING",
+  "CAPTURED",
+  "VOIDING",
+  "VOIDED",
+  "EXPIRED",
+]);
+
+/**
+ * Every authorization asked of a provider, keyed by the caller's idempotency key per channel,
+ * with its one capture or void. Never deleted. `capture_amount` is what the capture asked for,
+ * set when it is claimed; the database keeps it within the authorized amount.
+ */
+export const authorizations = channelSchema.table(
+  "authorizations",
+  {
+    id: text("id").primaryKey(),
+    channel: text("channel").notNull(),
+    idempotencyKey: text("idempotency_key").notNull(),
+    merchantId: text("merchant_id").notNull(),
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+    currency: text("currency").notNull(),
+    paymentMethod: text("payment_method").notNull(),
+    description: text("description").notNull().default(""),
+    status: authorizationStatus("status").notNull(),
+    captureAmount: bigint("capture_amount", { mode: "bigint" }),
+    providerReference: text("provider_reference"),
+    failureCode: text("failure_code"),
+    failureMessage: text("failure_message"),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    uniqueIndex("authorizations_channel_idempotency_key").on(table.channel, table.idempotencyKey),
+    check("authorizations_amount_positive", sql`${table.amount} > 0`),
+    check(
+      "authorizations_capture_within_amount",
+      sql`${table.captureAmount} is null or (${table.captureAmount} > 0 and ${table.captureAmount} <= ${table.amount})`,
+    ),
+    check(
+      "authorizations_capture_amount_when_captured",
+      sql`${table.status} not in ('CAPTURING', 'CAPTURED') or ${table.captureAmount} is not null`,
+    ),
+    check(
+      "authorizations_expiry_once_authorized",
+      sql`${table.status} in ('PENDING', 'FAILED') or ${table.expiresAt} is not null`,
+    ),
+    check(
+      "authorizations_failure_code_iff_failed",
+      sql`(${table.status} = 'FAILED') = (${table.failureCode} is not null)`,
+    ),
+  ],
+);
+
 /** A decision the sandbox provider made; it decides at once, so never PENDING. */
 export const sandboxOutcome = channelSchema.enum("sandbox_outcome", ["SUCCEEDED", "FAILED"]);
 
@@ -152,7 +215,48 @@ export const sandboxRefunds = channelSchema.table(
   ],
 );
 
+/**
+ * The sandbox provider's own ledger of authorizations, keyed by the authorization id it was
+ * asked with, with the one capture or void it made of each (never both: the database refuses).
+ */
+export const sandboxAuthorizations = channelSchema.table(
+  "sandbox_authorizations",
+  {
+    id: text("id").primaryKey(),
+    amount: bigint("amount", { mode: "bigint" }).notNull(),
+    currency: text("currency").notNull(),
+    outcome: sandboxOutcome("outcome").notNull(),
+    failureCode: text("failure_code"),
+    failureMessage: text("failure_message"),
+    /** Set for `tok_captureDeclined`: the sandbox then declines the capture. */
+    declinesCapture: boolean("declines_capture").notNull(),
+    /** Set for `tok_captureTimeout`: the sandbox captures, then holds its answer. */
+    holdsCaptureAnswer: boolean("holds_capture_answer").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    captureAmount: bigint("capture_amount", { mode: "bigint" }),
+    captureOutcome: sandboxOutcome("capture_outcome"),
+    captureFailureCode: text("capture_failure_code"),
+    captureFailureMessage: text("capture_failure_message"),
+    capturedAt: timestamp("captured_at", { withTimezone: true }),
+    voidedAt: timestamp("voided_at", { withTimezone: true }),
+  },
+  (table) => [
+    check("sandbox_authorizations_amount_positive", sql`${table.amount} > 0`),
+    check(
+      "sandbox_authorizations_failure_code_iff_failed",
+      sql`(${table.outcome} = 'FAILED') = (${table.failureCode} is not null)`,
+    ),
+    check(
+      "sandbox_authorizations_capture_or_void",
+      sql`${table.captureOutcome} is null or ${table.voidedAt} is null`,
+    ),
+  ],
+);
+
 export type ChargeRow = typeof charges.$inferSelect;
 export type RefundRow = typeof refunds.$inferSelect;
 export type SandboxChargeRow = typeof sandboxCharges.$inferSelect;
 export type SandboxRefundRow = typeof sandboxRefunds.$inferSelect;
+export type AuthorizationRow = typeof authorizations.$inferSelect;
+export type SandboxAuthorizationRow = typeof sandboxAuthorizations.$inferSelect;

@@ -13,6 +13,10 @@ export interface ChannelContext {
   readonly chargeCalls: InFlightCalls;
   /** Refund calls to providers in progress in this process, by refund id. */
   readonly refundCalls: InFlightCalls;
+  /** Authorize calls to providers in progress in this process, by authorization id. */
+  readonly authorizeCalls: InFlightCalls;
+  /** Capture or void calls to providers in progress in this process, by authorization id. */
+  readonly captureOrVoidCalls: InFlightCalls;
   /** The longest a provider call may take (`PROVIDER_CALL_TIMEOUT_MS`). */
   readonly providerCallTimeoutMs: number;
   /**

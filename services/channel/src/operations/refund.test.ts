@@ -259,6 +259,13 @@ describe("Refund through a provider that fails", () => {
       return next;
     },
     getRefund: async (refundId) => acted.get(refundId),
+    // Authorizations are not what these tests are about.
+    authorize: notUsedHere,
+    getAuthorization: notUsedHere,
+    capture: notUsedHere,
+    getCapture: notUsedHere,
+    void: notUsedHere,
+    getVoid: notUsedHere,
   };
   const startFlaky = () =>
     startTestService(createChannelService({ providers: () => [flaky] }), {
@@ -330,3 +337,7 @@ describe("Refund through a provider that fails", () => {
     expect(await amountsOf(chargeId)).toEqual({ refunded: 700n, refunding: 0n });
   });
 });
+
+async function notUsedHere(): Promise<never> {
+  throw new Error("not used by these tests");
+}

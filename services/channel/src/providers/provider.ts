@@ -2,13 +2,16 @@ import type { Secret } from "@kassa/platform";
 
 /**
  * A payment provider (a "channel") as the channel service sees it. The service persists its
- * own record before and after every call, so a provider only has to do four things, each
- * keyed by an id the service chose:
+ * own record before and after every call, so a provider only has to act and report, each
+ * time keyed by an id the service chose:
  *
- * - `charge` and `refund` must be idempotent on that id (as real providers are on their
- *   idempotency keys): asked twice, they act once and answer the first decision.
- * - `getCharge` and `getRefund` report what the provider did under that id, or `undefined`
- *   when it never acted, which is how a charge whose answer was lost is found again.
+ * - `charge`, `refund`, `authorize`, `capture` and `void` must be idempotent on that id (as
+ *   real providers are on their idempotency keys): asked twice, they act once and answer the
+ *   first decision. An authorization is captured or voided at most once, so its capture and
+ *   its void are keyed by the authorization's own id.
+ * - `getCharge`, `getRefund`, `getAuthorization`, `getCapture` and `getVoid` report what the
+ *   provider did under that id, or `undefined` when it never acted, which is how an action
+ *   whose answer was lost is found again.
  *
  * Decisions, declines and "I could not be reached" are values, never exceptions; an
  * exception means the outcome is unknown, and the service leaves its record PENDING for
@@ -28,6 +31,17 @@ export interface Provider {
   getCharge(chargeId: string): Promise<ProviderOutcome | undefined>;
   refund(request: ProviderRefundRequest, call: ProviderCall): Promise<ProviderOutcome>;
   getRefund(refundId: string): Promise<ProviderOutcome | undefined>;
+  authorize(
+    request: ProviderAuthorizeRequest,
+    call: ProviderCall,
+  ): Promise<ProviderAuthorizationOutcome>;
+  getAuthorization(authorizationId: string): Promise<ProviderAuthorizationOutcome | undefined>;
+  /** Takes `amount` of the hold and releases the rest; SUCCEEDED means it was taken. */
+  capture(request: ProviderCaptureRequest, call: ProviderCall): Promise<ProviderOutcome>;
+  getCapture(authorizationId: string): Promise<ProviderOutcome | undefined>;
+  /** Releases the hold; SUCCEEDED means it was released. */
+  void(request: ProviderVoidRequest, call: ProviderCall): Promise<ProviderVoidOutcome>;
+  getVoid(authorizationId: string): Promise<ProviderVoidOutcome | undefined>;
 }
 
 /** What the service's caller set for the call the provider serves. */
@@ -62,6 +76,36 @@ export interface ProviderRefundRequest {
   readonly reason: string;
 }
 
+/**
+ * An amount to hold; `authorizationId` is the provider's idempotency key. The payment method
+ * is masked, as for a charge.
+ */
+export interface ProviderAuthorizeRequest {
+  readonly authorizationId: string;
+  readonly merchantId: string;
+  readonly amount: bigint;
+  readonly currency: string;
+  readonly paymentMethod: Secret;
+  readonly description: string;
+}
+
+/** A capture of an authorization, keyed by the authorization's id (it is captured once). */
+export interface ProviderCaptureRequest {
+  readonly authorizationId: string;
+  /** The provider's own reference of the authorization, as it answered it. */
+  readonly authorizationReference: string;
+  /** At most the authorized amount. */
+  readonly amount: bigint;
+  readonly currency: string;
+}
+
+/** A void of an authorization, keyed by the authorization's id (it is voided once). */
+export interface ProviderVoidRequest {
+  readonly authorizationId: string;
+  /** The provider's own reference of the authorization, as it answered it. */
+  readonly authorizationReference: string;
+}
+
 /** What a provider answered. */
 export type ProviderOutcome =
   /** It acted: the money moved. */
@@ -80,3 +124,23 @@ export type ProviderOutcome =
 
 /** An answer in which the provider acted or decided: everything but UNAVAILABLE. */
 export type ProviderDecision = Exclude<ProviderOutcome, { readonly status: "UNAVAILABLE" }>;
+
+/**
+ * What a provider answered an authorization: as {@link ProviderOutcome}, except that a held
+ * amount (SUCCEEDED) carries when the provider will release it by itself.
+ */
+export type ProviderAuthorizationOutcome =
+  | Exclude<ProviderOutcome, { readonly status: "SUCCEEDED" }>
+  | { readonly status: "SUCCEEDED"; readonly reference: string; readonly expiresAt: Date };
+
+/** An authorization answer in which the provider acted or decided. */
+export type ProviderAuthorizationDecision = Exclude<
+  ProviderAuthorizationOutcome,
+  { readonly status: "UNAVAILABLE" }
+>;
+
+/**
+ * What a provider answered a void. A void is never declined: a provider releases a hold it
+ * still has, and one it no longer has is released already.
+ */
+export type ProviderVoidOutcome = Exclude<ProviderOutcome, { readonly status: "FAILED" }>;

@@ -1,8 +1,13 @@
 import type { Clock } from "@kassa/platform";
 import type { ChannelDatabase } from "../db/channel-database.js";
 import { sandboxRepository } from "../db/sandbox-repository.js";
-import type { SandboxChargeRow, SandboxRefundRow } from "../db/schema.js";
-import type { Provider, ProviderOutcome } from "./provider.js";
+import type { SandboxAuthorizationRow, SandboxChargeRow, SandboxRefundRow } from "../db/schema.js";
+import type {
+  Provider,
+  ProviderAuthorizationOutcome,
+  ProviderOutcome,
+  ProviderVoidOutcome,
+} from "./provider.js";
 
 /** Options for {@link createSandboxProvider}. */
 export interface SandboxProviderOptions {
@@ -12,8 +17,8 @@ export interface SandboxProviderOptions {
   /** Added to every call, like a network round trip (`SANDBOX_LATENCY_MS`). Default 0. */
   readonly latencyMs?: number;
   /**
-   * Probability (0..1) that a charge is refused as UNAVAILABLE before anything is charged
-   * (`SANDBOX_FAILURE_RATE`). Default 0: chaos is opt-in.
+   * Probability (0..1) that a charge or authorization is refused as UNAVAILABLE before
+   * anything is charged or held (`SANDBOX_FAILURE_RATE`). Default 0: chaos is opt-in.
    */
   readonly failureRate?: number;
   /**
@@ -21,6 +26,11 @@ export interface SandboxProviderOptions {
    * (`SANDBOX_TIMEOUT_HOLD_MS`). Default 30 000 ms, longer than any sensible client timeout.
    */
   readonly timeoutHoldMs?: number;
+  /**
+   * How long an authorization holds its amount before the sandbox releases it by itself
+   * (`SANDBOX_AUTHORIZATION_TTL_MS`). Default 7 days, as card networks commonly allow.
+   */
+  readonly authorizationTtlMs?: number;
   /** Chaos draws in [0, 1). Default `Math.random`; tests pass a fixed sequence. */
   readonly random?: () => number;
   /**
@@ -66,6 +76,9 @@ type TokenBehaviour =
       /** Record the charge, then hold the answer until the caller's deadline has passed. */
       readonly holdsAnswer?: boolean;
       readonly declinesRefunds?: boolean;
+      readonly declinesCapture?: boolean;
+      /** Authorize; on capture, record it, then hold the answer as `holdsAnswer` does. */
+      readonly holdsCaptureAnswer?: boolean;
     };
 
 // Stripe-style test tokens, as DESIGN.md lists them.
@@ -83,6 +96,8 @@ const tokens: Readonly<Record<string, TokenBehaviour>> = {
   tok_timeout: { kind: "decide", holdsAnswer: true },
   tok_unavailable: { kind: "unavailable" },
   tok_refundFails: { kind: "decide", declinesRefunds: true },
+  tok_captureDeclined: { kind: "decide", declinesCapture: true },
+  tok_captureTimeout: { kind: "decide", holdsCaptureAnswer: true },
 };
 
 // The message never repeats the token: payment methods stay out of messages and logs.
@@ -95,11 +110,24 @@ const unknownToken: TokenBehaviour = {
 };
 
 const refundDecline = { code: "refund_declined", message: "The card issuer declined the refund." };
+const captureDecline = {
+  code: "capture_declined",
+  message: "The card issuer declined the capture; the hold was released.",
+};
+const expiredDecline = {
+  code: "authorization_expired",
+  message: "The authorization expired before it was captured.",
+};
+
+/** Seven days: how long card networks commonly let an authorization hold its amount. */
+const defaultAuthorizationTtlMs = 7 * 24 * 60 * 60 * 1000;
 
 /**
  * The built-in `sandbox` channel: deterministic by payment method token, persisted in its own
  * ledger like a real provider, so a charge whose answer was lost (`tok_timeout`) is found again
- * by `getCharge`. Latency and a random failure rate can be switched on for load and chaos runs.
+ * by `getCharge` (and a capture whose answer was lost, `tok_captureTimeout`, by `getCapture`).
+ * Authorizations expire `authorizationTtlMs` after they are made. Latency and a random failure
+ * rate can be switched on for load and chaos runs.
  */
 export function createSandboxProvider(options: SandboxProviderOptions): Provider {
   const { db, clock } = options;
@@ -108,6 +136,23 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
   const timeoutHoldMs = options.timeoutHoldMs ?? 30_000;
   const random = options.random ?? Math.random;
   const wait = options.wait ?? waitOrAbort;
+  const authorizationTtlMs = options.authorizationTtlMs ?? defaultAuthorizationTtlMs;
+
+  // Answer only once the caller has stopped listening. With a deadline the signal fires at it;
+  // without one, the hold bounds how long the call stays open.
+  const holdAnswer = (call: { signal: AbortSignal; deadlineMs: number | undefined }) =>
+    wait(call.deadlineMs === undefined ? timeoutHoldMs : undefined, call.signal);
+
+  // The service captures or voids only authorizations this sandbox granted; anything else is a
+  // bug upstream, and an exception leaves the service's record pending rather than inventing
+  // an outcome.
+  const grantedAuthorization = async (id: string): Promise<SandboxAuthorizationRow> => {
+    const authorization = await sandboxRepository.findAuthorization(db, id);
+    if (authorization?.outcome !== "SUCCEEDED") {
+      throw new Error(`sandbox has no granted authorization ${id}`);
+    }
+    return authorization;
+  };
 
   // The round trip to the "provider": a caller that went away during it never reached it.
   // Without latency there is no trip, so every call arrives, however late its caller is.
@@ -138,11 +183,7 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
         declinesRefunds: behaviour.declinesRefunds ?? false,
         createdAt: clock.now(),
       });
-      if (behaviour.holdsAnswer) {
-        // Charged; now answer only once the caller has stopped listening. With a deadline the
-        // signal fires at it; without one, the hold bounds how long the call stays open.
-        await wait(call.deadlineMs === undefined ? timeoutHoldMs : undefined, call.signal);
-      }
+      if (behaviour.holdsAnswer) await holdAnswer(call);
       return outcomeOf(charge);
     },
 
@@ -178,15 +219,121 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
       const refund = await sandboxRepository.findRefund(db, refundId);
       return refund && outcomeOf(refund);
     },
+
+    async authorize(request, call) {
+      if (!(await travel(call.signal))) return unavailable("the caller went away first");
+      if (failureRate > 0 && random() < failureRate) return unavailable("a simulated outage");
+      const behaviour = tokens[request.paymentMethod.reveal()] ?? unknownToken;
+      if (behaviour.kind === "unavailable") return unavailable("a simulated outage");
+      const now = clock.now();
+      const authorization = await sandboxRepository.recordAuthorization(db, {
+        id: request.authorizationId,
+        amount: request.amount,
+        currency: request.currency,
+        outcome: behaviour.decline ? "FAILED" : "SUCCEEDED",
+        failureCode: behaviour.decline?.code ?? null,
+        failureMessage: behaviour.decline?.message ?? null,
+        declinesCapture: behaviour.declinesCapture ?? false,
+        holdsCaptureAnswer: behaviour.holdsCaptureAnswer ?? false,
+        expiresAt: new Date(now.getTime() + authorizationTtlMs),
+        createdAt: now,
+      });
+      if (behaviour.holdsAnswer) await holdAnswer(call);
+      return authorizationOutcomeOf(authorization);
+    },
+
+    async getAuthorization(authorizationId) {
+      await travel();
+      const authorization = await sandboxRepository.findAuthorization(db, authorizationId);
+      return authorization && authorizationOutcomeOf(authorization);
+    },
+
+    async capture(request, call) {
+      if (!(await travel(call.signal))) return unavailable("the caller went away first");
+      const granted = await grantedAuthorization(request.authorizationReference);
+      const now = clock.now();
+      const decline =
+        now >= granted.expiresAt
+          ? expiredDecline
+          : granted.declinesCapture
+            ? captureDecline
+            : undefined;
+      const captured = await sandboxRepository.recordCapture(db, granted.id, {
+        amount: request.amount,
+        outcome: decline ? "FAILED" : "SUCCEEDED",
+        failureCode: decline?.code ?? null,
+        failureMessage: decline?.message ?? null,
+        at: now,
+      });
+      const outcome = captured && captureOutcomeOf(captured);
+      if (!outcome) throw new Error(`sandbox authorization ${granted.id} was voided, not captured`);
+      if (granted.holdsCaptureAnswer) await holdAnswer(call);
+      return outcome;
+    },
+
+    async getCapture(authorizationId) {
+      await travel();
+      const authorization = await sandboxRepository.findAuthorization(db, authorizationId);
+      return authorization && captureOutcomeOf(authorization);
+    },
+
+    async void(request, call) {
+      if (!(await travel(call.signal))) return unavailable("the caller went away first");
+      const granted = await grantedAuthorization(request.authorizationReference);
+      const voided = await sandboxRepository.recordVoid(db, granted.id, clock.now());
+      const outcome = voided && voidOutcomeOf(voided);
+      if (!outcome) throw new Error(`sandbox authorization ${granted.id} was captured, not voided`);
+      return outcome;
+    },
+
+    async getVoid(authorizationId) {
+      await travel();
+      const authorization = await sandboxRepository.findAuthorization(db, authorizationId);
+      return authorization && voidOutcomeOf(authorization);
+    },
   };
 }
 
-function unavailable(cause: string): ProviderOutcome {
+function authorizationOutcomeOf(record: SandboxAuthorizationRow): ProviderAuthorizationOutcome {
+  if (record.outcome === "SUCCEEDED") {
+    return { status: "SUCCEEDED", reference: record.id, expiresAt: record.expiresAt };
+  }
+  return declineOf(record);
+}
+
+/** The capture of an authorization, or undefined when none was made. */
+function captureOutcomeOf(record: SandboxAuthorizationRow): ProviderOutcome | undefined {
+  if (record.captureOutcome === null) return undefined;
+  return outcomeOf({
+    id: record.id,
+    outcome: record.captureOutcome,
+    failureCode: record.captureFailureCode,
+    failureMessage: record.captureFailureMessage,
+  });
+}
+
+/** The void of an authorization, or undefined when none was made. */
+function voidOutcomeOf(record: SandboxAuthorizationRow): ProviderVoidOutcome | undefined {
+  return record.voidedAt === null ? undefined : { status: "SUCCEEDED", reference: record.id };
+}
+
+function unavailable(cause: string): Extract<ProviderOutcome, { status: "UNAVAILABLE" }> {
   return { status: "UNAVAILABLE", message: `sandbox unavailable: ${cause}` };
 }
 
-function outcomeOf(record: SandboxChargeRow | SandboxRefundRow): ProviderOutcome {
+function outcomeOf(
+  record: Pick<
+    SandboxChargeRow | SandboxRefundRow,
+    "id" | "outcome" | "failureCode" | "failureMessage"
+  >,
+): ProviderOutcome {
   if (record.outcome === "SUCCEEDED") return { status: "SUCCEEDED", reference: record.id };
+  return declineOf(record);
+}
+
+function declineOf(
+  record: Pick<SandboxChargeRow, "id" | "failureCode" | "failureMessage">,
+): Extract<ProviderOutcome, { status: "FAILED" }> {
   return {
     status: "FAILED",
     reference: record.id,
