@@ -228,9 +228,7 @@ function transitionPayment(
 ): Promise<PaymentRow | undefined> {
   return transitionRepository.transition(db, {
     subject: "payment",
-    id,
     from,
-    to,
     cause,
     at,
     lock: (tx) => paymentRepository.lock(tx, id),

@@ -180,9 +180,7 @@ function transitionRefund(
 ): Promise<RefundRow | undefined> {
   return transitionRepository.transition(db, {
     subject: "refund",
-    id,
     from: ["PENDING"],
-    to,
     cause,
     at,
     lock: (tx) => refundRepository.lock(tx, id),

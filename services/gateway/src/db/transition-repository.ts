@@ -19,23 +19,21 @@ export const transitionActors = {
 } as const;
 
 /** A payment's or a refund's row, as far as its history needs it. */
-interface Subject<Status extends string> {
+interface Subject {
   readonly id: string;
-  readonly status: Status;
+  readonly status: string;
 }
 
 /** What {@link transitionRepository.transition} needs to change one subject's status. */
-export interface Transition<Row extends Subject<Status>, Status extends string> {
+export interface Transition<Row extends Subject> {
   readonly subject: StatusTransitionRow["subject"];
-  readonly id: string;
   /** The statuses it applies from; from any other it changes nothing and records nothing. */
-  readonly from: readonly Status[];
-  readonly to: Status;
+  readonly from: readonly Row["status"][];
   readonly cause: TransitionCause;
   readonly at: Date;
   /** Reads the subject and locks it until the transaction ends. */
   lock(tx: GatewayDatabase): Promise<Row | undefined>;
-  /** The guarded update itself; undefined when it did not apply. */
+  /** The guarded update to the new status; undefined when it did not apply. */
   write(tx: GatewayDatabase): Promise<Row | undefined>;
   /** The payment the subject is, or belongs to. */
   paymentIdOf(row: Row): string;
@@ -54,9 +52,9 @@ export const transitionRepository = {
    * status the update replaced; a subject not in `from` (a duplicate finish, a racing
    * replica) is left alone and no row is written.
    */
-  transition<Row extends Subject<Status>, Status extends string>(
+  transition<Row extends Subject>(
     db: GatewayDatabase,
-    transition: Transition<Row, Status>,
+    transition: Transition<Row>,
   ): Promise<Row | undefined> {
     return db.transaction(async (tx) => {
       const current = await transition.lock(tx);
