@@ -51,7 +51,13 @@ export function readerScope(context: HandlerContext): string | undefined {
 }
 
 // Operators may read any payment or refund with the admin token (`kassa payment pay_…`).
-const operatorReads = new Set(["GetPayment", "ListPayments", "GetRefund", "ListRefunds"]);
+const operatorReads = new Set([
+  "GetPayment",
+  "ListPayments",
+  "GetRefund",
+  "ListRefunds",
+  "ListPaymentEvents",
+]);
 
 /** Options for {@link createMerchantAuthentication}. */
 export interface MerchantAuthenticationOptions {

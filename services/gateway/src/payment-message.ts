@@ -2,13 +2,15 @@ import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
   type Payment,
+  type PaymentEvent,
+  PaymentEventSchema,
   PaymentSchema,
   PaymentStatus,
   type Refund,
   RefundSchema,
   RefundStatus,
 } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
-import type { PaymentRow, RefundRow } from "./db/schema.js";
+import type { PaymentRow, RefundRow, StatusTransitionRow } from "./db/schema.js";
 
 /** Database statuses as the contract's enum, and back. */
 export const paymentStatuses = {
@@ -64,5 +66,22 @@ export function refundMessage(row: RefundRow): Refund {
     failureMessage: row.failureMessage ?? "",
     createdAt: timestampFromDate(row.createdAt),
     updatedAt: timestampFromDate(row.updatedAt),
+  });
+}
+
+/**
+ * A history row as the contract's PaymentEvent. Payments and refunds have different status
+ * enums, so a status travels as its enum value name (`PAYMENT_STATUS_PENDING`), which is also
+ * how the JSON form of Payment and Refund spells it.
+ */
+export function paymentEventMessage(row: StatusTransitionRow): PaymentEvent {
+  const statusName = (status: string) => `${row.subject.toUpperCase()}_STATUS_${status}`;
+  return create(PaymentEventSchema, {
+    subjectId: row.subjectId,
+    fromStatus: row.fromStatus === null ? "" : statusName(row.fromStatus),
+    toStatus: statusName(row.toStatus),
+    occurredAt: timestampFromDate(row.occurredAt),
+    reason: row.reason,
+    actor: row.actor,
   });
 }

@@ -13,6 +13,7 @@ import { createRefund } from "./operations/create-refund.js";
 import type { GatewayContext } from "./operations/gateway-context.js";
 import { getPayment } from "./operations/get-payment.js";
 import { getRefund } from "./operations/get-refund.js";
+import { listPaymentEvents } from "./operations/list-payment-events.js";
 import { listPayments } from "./operations/list-payments.js";
 import { listRefunds } from "./operations/list-refunds.js";
 import { createOutboxCheck } from "./outbox/outbox-check.js";
@@ -72,6 +73,7 @@ export function createGatewayService() {
             createRefund: (request, call) => createRefund(context, request, call),
             getRefund: (request, call) => getRefund(context, request, call),
             listRefunds: (request, call) => listRefunds(context, request, call),
+            listPaymentEvents: (request, call) => listPaymentEvents(context, request, call),
           });
         },
         checks: [createOutboxCheck(service.db, () => service.clock.now())],

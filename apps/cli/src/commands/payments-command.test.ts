@@ -69,6 +69,31 @@ describe("kassa payment", () => {
     expect(run.stdout).not.toMatch(/failure/);
   });
 
+  it("shows the payment's history, its refunds' included, oldest first", async () => {
+    const run = await kassa("payment", paymentId);
+    expect(run.code).toBe(0);
+    const history = run.stdout.slice(run.stdout.indexOf("\nHistory\n") + "\nHistory\n".length);
+    const lines = history.trimEnd().split("\n");
+    expect(lines[0]).toMatch(/^WHEN +SUBJECT +TRANSITION +REASON +ACTOR$/);
+    const row = (subject: string, transition: string, reason: string, actor: string) =>
+      new RegExp(`^\\S+ \\S+ +${subject} +${transition} +${reason} +${actor}$`);
+    const request = "request:\\S+";
+    expect(lines[1]).toMatch(row(paymentId, "- → pending", "payment created", request));
+    expect(lines[2]).toMatch(
+      row(paymentId, "pending → processing", "order created; charging", request),
+    );
+    expect(lines[3]).toMatch(row(paymentId, "processing → succeeded", "charge succeeded", request));
+    for (const [index, refundId] of refundIds.entries()) {
+      expect(lines[4 + 2 * index]).toMatch(
+        row(refundId, "- → pending", "refund requested", request),
+      );
+      expect(lines[5 + 2 * index]).toMatch(
+        row(refundId, "pending → succeeded", "refund succeeded", request),
+      );
+    }
+    expect(lines).toHaveLength(8);
+  });
+
   it("prints the raw GetPaymentResponse with --json", async () => {
     const run = await kassa("payment", paymentId, "--json");
     expect(run.code).toBe(0);

@@ -1,10 +1,11 @@
-import { create } from "@bufbuild/protobuf";
+import { create, type DescEnum } from "@bufbuild/protobuf";
 import {
   GatewayService,
   GetPaymentResponseSchema,
   GetRefundResponseSchema,
   ListRefundsResponseSchema,
   type Payment,
+  type PaymentEvent,
   PaymentStatusSchema,
   type Refund,
   RefundStatusSchema,
@@ -21,12 +22,13 @@ import { renderFields, renderTable } from "../text-table.js";
 
 /**
  * `kassa payment`, `kassa refund`, `kassa refunds`: look payments and refunds up through the
- * gateway, which lets the admin token read any merchant's.
+ * gateway, which lets the admin token read any merchant's. A payment is shown with its history,
+ * because "how did it get here, and who moved it" is the question an operator looks it up for.
  */
 export function registerPaymentsCommand(program: Command, context: OperatorContext): void {
   program
     .command("payment")
-    .description("Show one payment (gateway).")
+    .description("Show one payment and its history, its refunds' included (gateway).")
     .argument("<payment-id>", "payment, pay_…", prefixedId("pay_"))
     .option("--json", "print the GetPaymentResponse as JSON")
     .action(async (paymentId: string, options: { json?: boolean }) => {
@@ -36,7 +38,16 @@ export function registerPaymentsCommand(program: Command, context: OperatorConte
         context.out.write(messageJson(GetPaymentResponseSchema, response));
         return;
       }
-      if (response.payment) context.out.write(paymentDetails(response.payment));
+      if (!response.payment) return;
+      context.out.write(paymentDetails(response.payment));
+      const { items } = await collectPages(
+        Number.POSITIVE_INFINITY,
+        async (pageSize, pageToken) => {
+          const page = await gateway.listPaymentEvents({ paymentId, pageSize, pageToken });
+          return { items: page.events, nextPageToken: page.nextPageToken };
+        },
+      );
+      context.out.write(`\nHistory\n${paymentHistory(items)}`);
     });
 
   program
@@ -116,6 +127,35 @@ function paymentDetails(payment: Payment): string {
     ["created", formatTime(payment.createdAt)],
     ["updated", formatTime(payment.updatedAt)],
   ]);
+}
+
+/** A payment's transitions, oldest first: when, whose, from → to, why, by whom. */
+function paymentHistory(events: readonly PaymentEvent[]): string {
+  return renderTable(
+    ["when", "subject", "transition", "reason", "actor"],
+    events.map((event) => [
+      formatTime(event.occurredAt),
+      event.subjectId,
+      `${statusLabel(event.fromStatus)} → ${statusLabel(event.toStatus)}`,
+      event.reason,
+      event.actor,
+    ]),
+  );
+}
+
+const statusEnums: readonly DescEnum[] = [PaymentStatusSchema, RefundStatusSchema];
+
+/**
+ * A history status, which travels as its enum value name (`REFUND_STATUS_PENDING`), as a
+ * person reads it (`pending`); `-` for none, the state before a creation.
+ */
+function statusLabel(name: string): string {
+  if (name === "") return "-";
+  for (const schema of statusEnums) {
+    const value = schema.values.find((candidate) => candidate.name === name);
+    if (value) return enumLabel(schema, value.number);
+  }
+  return name;
 }
 
 function refundDetails(refund: Refund): string {

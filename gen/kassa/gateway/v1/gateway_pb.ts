@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kassa/gateway/v1/gateway.proto.
  */
 export const file_kassa_gateway_v1_gateway: GenFile = /*@__PURE__*/
-  fileDesc("Ch5rYXNzYS9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SEGthc3NhLmdhdGV3YXkudjEiOAoIQ3VzdG9tZXISDQoFZW1haWwYASABKAkSCgoCaXAYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJIpQECgdQYXltZW50EgoKAmlkGAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEhkKEW1lcmNoYW50X29yZGVyX25vGAMgASgJEhAKCG9yZGVyX2lkGAQgASgJEg4KBmFtb3VudBgFIAEoAxIQCghjdXJyZW5jeRgGIAEoCRIvCgZzdGF0dXMYByABKA4yHy5rYXNzYS5nYXRld2F5LnYxLlBheW1lbnRTdGF0dXMSFwoPcmVmdW5kZWRfYW1vdW50GAggASgDEg8KB2NoYW5uZWwYCSABKAkSGgoSY2hhbm5lbF9wYXltZW50X2lkGAogASgJEhQKDGZhaWx1cmVfY29kZRgLIAEoCRIXCg9mYWlsdXJlX21lc3NhZ2UYDCABKAkSEgoKcmlza19zY29yZRgNIAEoBRIuCgpjcmVhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkZXNjcmlwdGlvbhgQIAEoCRI5CghtZXRhZGF0YRgRIAMoCzInLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudC5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLJAgoGUmVmdW5kEgoKAmlkGAEgASgJEhIKCnBheW1lbnRfaWQYAiABKAkSEwoLbWVyY2hhbnRfaWQYAyABKAkSDgoGYW1vdW50GAQgASgDEhAKCGN1cnJlbmN5GAUgASgJEi4KBnN0YXR1cxgGIAEoDjIeLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kU3RhdHVzEhkKEWNoYW5uZWxfcmVmdW5kX2lkGAcgASgJEg4KBnJlYXNvbhgIIAEoCRIUCgxmYWlsdXJlX2NvZGUYCSABKAkSFwoPZmFpbHVyZV9tZXNzYWdlGAogASgJEi4KCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItECChRDcmVhdGVQYXltZW50UmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSGQoRbWVyY2hhbnRfb3JkZXJfbm8YAiABKAkSDgoGYW1vdW50GAMgASgDEhAKCGN1cnJlbmN5GAQgASgJEg8KB2NoYW5uZWwYBSABKAkSFgoOcGF5bWVudF9tZXRob2QYBiABKAkSEwoLZGVzY3JpcHRpb24YByABKAkSLAoIY3VzdG9tZXIYCCABKAsyGi5rYXNzYS5nYXRld2F5LnYxLkN1c3RvbWVyEkYKCG1ldGFkYXRhGAkgAygLMjQua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVQYXltZW50UmVxdWVzdC5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJDChVDcmVhdGVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudCInChFHZXRQYXltZW50UmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJIkAKEkdldFBheW1lbnRSZXNwb25zZRIqCgdwYXltZW50GAEgASgLMhkua2Fzc2EuZ2F0ZXdheS52MS5QYXltZW50IogBChNMaXN0UGF5bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEi8KBnN0YXR1cxgDIAEoDjIfLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudFN0YXR1cxIZChFtZXJjaGFudF9vcmRlcl9ubxgEIAEoCSJcChRMaXN0UGF5bWVudHNSZXNwb25zZRIrCghwYXltZW50cxgBIAMoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKgoUQ2FuY2VsUGF5bWVudFJlcXVlc3QSEgoKcGF5bWVudF9pZBgBIAEoCSJDChVDYW5jZWxQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudCJiChNDcmVhdGVSZWZ1bmRSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRISCgpwYXltZW50X2lkGAIgASgJEg4KBmFtb3VudBgDIAEoAxIOCgZyZWFzb24YBCABKAkiQAoUQ3JlYXRlUmVmdW5kUmVzcG9uc2USKAoGcmVmdW5kGAEgASgLMhgua2Fzc2EuZ2F0ZXdheS52MS5SZWZ1bmQiJQoQR2V0UmVmdW5kUmVxdWVzdBIRCglyZWZ1bmRfaWQYASABKAkiPQoRR2V0UmVmdW5kUmVzcG9uc2USKAoGcmVmdW5kGAEgASgLMhgua2Fzc2EuZ2F0ZXdheS52MS5SZWZ1bmQifwoSTGlzdFJlZnVuZHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhIKCnBheW1lbnRfaWQYAyABKAkSLgoGc3RhdHVzGAQgASgOMh4ua2Fzc2EuZ2F0ZXdheS52MS5SZWZ1bmRTdGF0dXMiWQoTTGlzdFJlZnVuZHNSZXNwb25zZRIpCgdyZWZ1bmRzGAEgAygLMhgua2Fzc2EuZ2F0ZXdheS52MS5SZWZ1bmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKsEBCg1QYXltZW50U3RhdHVzEh4KGlBBWU1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWUEFZTUVOVF9TVEFUVVNfUEVORElORxABEh0KGVBBWU1FTlRfU1RBVFVTX1BST0NFU1NJTkcQAhIcChhQQVlNRU5UX1NUQVRVU19TVUNDRUVERUQQAxIZChVQQVlNRU5UX1NUQVRVU19GQUlMRUQQBBIcChhQQVlNRU5UX1NUQVRVU19DQU5DRUxMRUQQBSp/CgxSZWZ1bmRTdGF0dXMSHQoZUkVGVU5EX1NUQVRVU19VTlNQRUNJRklFRBAAEhkKFVJFRlVORF9TVEFUVVNfUEVORElORxABEhsKF1JFRlVORF9TVEFUVVNfU1VDQ0VFREVEEAISGAoUUkVGVU5EX1NUQVRVU19GQUlMRUQQAzLABQoOR2F0ZXdheVNlcnZpY2USZQoNQ3JlYXRlUGF5bWVudBImLmthc3NhLmdhdGV3YXkudjEuQ3JlYXRlUGF5bWVudFJlcXVlc3QaJy5rYXNzYS5nYXRld2F5LnYxLkNyZWF0ZVBheW1lbnRSZXNwb25zZSIDkAICElwKCkdldFBheW1lbnQSIy5rYXNzYS5nYXRld2F5LnYxLkdldFBheW1lbnRSZXF1ZXN0GiQua2Fzc2EuZ2F0ZXdheS52MS5HZXRQYXltZW50UmVzcG9uc2UiA5ACARJiCgxMaXN0UGF5bWVudHMSJS5rYXNzYS5nYXRld2F5LnYxLkxpc3RQYXltZW50c1JlcXVlc3QaJi5rYXNzYS5nYXRld2F5LnYxLkxpc3RQYXltZW50c1Jlc3BvbnNlIgOQAgESZQoNQ2FuY2VsUGF5bWVudBImLmthc3NhLmdhdGV3YXkudjEuQ2FuY2VsUGF5bWVudFJlcXVlc3QaJy5rYXNzYS5nYXRld2F5LnYxLkNhbmNlbFBheW1lbnRSZXNwb25zZSIDkAICEmIKDENyZWF0ZVJlZnVuZBIlLmthc3NhLmdhdGV3YXkudjEuQ3JlYXRlUmVmdW5kUmVxdWVzdBomLmthc3NhLmdhdGV3YXkudjEuQ3JlYXRlUmVmdW5kUmVzcG9uc2UiA5ACAhJZCglHZXRSZWZ1bmQSIi5rYXNzYS5nYXRld2F5LnYxLkdldFJlZnVuZFJlcXVlc3QaIy5rYXNzYS5nYXRld2F5LnYxLkdldFJlZnVuZFJlc3BvbnNlIgOQAgESXwoLTGlzdFJlZnVuZHMSJC5rYXNzYS5nYXRld2F5LnYxLkxpc3RSZWZ1bmRzUmVxdWVzdBolLmthc3NhLmdhdGV3YXkudjEuTGlzdFJlZnVuZHNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5rYXNzYS9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SEGthc3NhLmdhdGV3YXkudjEiOAoIQ3VzdG9tZXISDQoFZW1haWwYASABKAkSCgoCaXAYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJIpQECgdQYXltZW50EgoKAmlkGAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEhkKEW1lcmNoYW50X29yZGVyX25vGAMgASgJEhAKCG9yZGVyX2lkGAQgASgJEg4KBmFtb3VudBgFIAEoAxIQCghjdXJyZW5jeRgGIAEoCRIvCgZzdGF0dXMYByABKA4yHy5rYXNzYS5nYXRld2F5LnYxLlBheW1lbnRTdGF0dXMSFwoPcmVmdW5kZWRfYW1vdW50GAggASgDEg8KB2NoYW5uZWwYCSABKAkSGgoSY2hhbm5lbF9wYXltZW50X2lkGAogASgJEhQKDGZhaWx1cmVfY29kZRgLIAEoCRIXCg9mYWlsdXJlX21lc3NhZ2UYDCABKAkSEgoKcmlza19zY29yZRgNIAEoBRIuCgpjcmVhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkZXNjcmlwdGlvbhgQIAEoCRI5CghtZXRhZGF0YRgRIAMoCzInLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudC5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLJAgoGUmVmdW5kEgoKAmlkGAEgASgJEhIKCnBheW1lbnRfaWQYAiABKAkSEwoLbWVyY2hhbnRfaWQYAyABKAkSDgoGYW1vdW50GAQgASgDEhAKCGN1cnJlbmN5GAUgASgJEi4KBnN0YXR1cxgGIAEoDjIeLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kU3RhdHVzEhkKEWNoYW5uZWxfcmVmdW5kX2lkGAcgASgJEg4KBnJlYXNvbhgIIAEoCRIUCgxmYWlsdXJlX2NvZGUYCSABKAkSFwoPZmFpbHVyZV9tZXNzYWdlGAogASgJEi4KCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItECChRDcmVhdGVQYXltZW50UmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSGQoRbWVyY2hhbnRfb3JkZXJfbm8YAiABKAkSDgoGYW1vdW50GAMgASgDEhAKCGN1cnJlbmN5GAQgASgJEg8KB2NoYW5uZWwYBSABKAkSFgoOcGF5bWVudF9tZXRob2QYBiABKAkSEwoLZGVzY3JpcHRpb24YByABKAkSLAoIY3VzdG9tZXIYCCABKAsyGi5rYXNzYS5nYXRld2F5LnYxLkN1c3RvbWVyEkYKCG1ldGFkYXRhGAkgAygLMjQua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVQYXltZW50UmVxdWVzdC5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJDChVDcmVhdGVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudCInChFHZXRQYXltZW50UmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJIkAKEkdldFBheW1lbnRSZXNwb25zZRIqCgdwYXltZW50GAEgASgLMhkua2Fzc2EuZ2F0ZXdheS52MS5QYXltZW50IogBChNMaXN0UGF5bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEi8KBnN0YXR1cxgDIAEoDjIfLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudFN0YXR1cxIZChFtZXJjaGFudF9vcmRlcl9ubxgEIAEoCSJcChRMaXN0UGF5bWVudHNSZXNwb25zZRIrCghwYXltZW50cxgBIAMoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKgoUQ2FuY2VsUGF5bWVudFJlcXVlc3QSEgoKcGF5bWVudF9pZBgBIAEoCSJDChVDYW5jZWxQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudCJiChNDcmVhdGVSZWZ1bmRSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRISCgpwYXltZW50X2lkGAIgASgJEg4KBmFtb3VudBgDIAEoAxIOCgZyZWFzb24YBCABKAkiQAoUQ3JlYXRlUmVmdW5kUmVzcG9uc2USKAoGcmVmdW5kGAEgASgLMhgua2Fzc2EuZ2F0ZXdheS52MS5SZWZ1bmQiJQoQR2V0UmVmdW5kUmVxdWVzdBIRCglyZWZ1bmRfaWQYASABKAkiPQoRR2V0UmVmdW5kUmVzcG9uc2USKAoGcmVmdW5kGAEgASgLMhgua2Fzc2EuZ2F0ZXdheS52MS5SZWZ1bmQifwoSTGlzdFJlZnVuZHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhIKCnBheW1lbnRfaWQYAyABKAkSLgoGc3RhdHVzGAQgASgOMh4ua2Fzc2EuZ2F0ZXdheS52MS5SZWZ1bmRTdGF0dXMiWQoTTGlzdFJlZnVuZHNSZXNwb25zZRIpCgdyZWZ1bmRzGAEgAygLMhgua2Fzc2EuZ2F0ZXdheS52MS5SZWZ1bmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIpoBCgxQYXltZW50RXZlbnQSEgoKc3ViamVjdF9pZBgBIAEoCRITCgtmcm9tX3N0YXR1cxgCIAEoCRIRCgl0b19zdGF0dXMYAyABKAkSLwoLb2NjdXJyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgFIAEoCRINCgVhY3RvchgGIAEoCSJVChhMaXN0UGF5bWVudEV2ZW50c1JlcXVlc3QSEgoKcGF5bWVudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJkChlMaXN0UGF5bWVudEV2ZW50c1Jlc3BvbnNlEi4KBmV2ZW50cxgBIAMoCzIeLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSrBAQoNUGF5bWVudFN0YXR1cxIeChpQQVlNRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlBBWU1FTlRfU1RBVFVTX1BFTkRJTkcQARIdChlQQVlNRU5UX1NUQVRVU19QUk9DRVNTSU5HEAISHAoYUEFZTUVOVF9TVEFUVVNfU1VDQ0VFREVEEAMSGQoVUEFZTUVOVF9TVEFUVVNfRkFJTEVEEAQSHAoYUEFZTUVOVF9TVEFUVVNfQ0FOQ0VMTEVEEAUqfwoMUmVmdW5kU3RhdHVzEh0KGVJFRlVORF9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVSRUZVTkRfU1RBVFVTX1BFTkRJTkcQARIbChdSRUZVTkRfU1RBVFVTX1NVQ0NFRURFRBACEhgKFFJFRlVORF9TVEFUVVNfRkFJTEVEEAMyswYKDkdhdGV3YXlTZXJ2aWNlEmUKDUNyZWF0ZVBheW1lbnQSJi5rYXNzYS5nYXRld2F5LnYxLkNyZWF0ZVBheW1lbnRSZXF1ZXN0Gicua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVQYXltZW50UmVzcG9uc2UiA5ACAhJcCgpHZXRQYXltZW50EiMua2Fzc2EuZ2F0ZXdheS52MS5HZXRQYXltZW50UmVxdWVzdBokLmthc3NhLmdhdGV3YXkudjEuR2V0UGF5bWVudFJlc3BvbnNlIgOQAgESYgoMTGlzdFBheW1lbnRzEiUua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UGF5bWVudHNSZXF1ZXN0GiYua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UGF5bWVudHNSZXNwb25zZSIDkAIBEmUKDUNhbmNlbFBheW1lbnQSJi5rYXNzYS5nYXRld2F5LnYxLkNhbmNlbFBheW1lbnRSZXF1ZXN0Gicua2Fzc2EuZ2F0ZXdheS52MS5DYW5jZWxQYXltZW50UmVzcG9uc2UiA5ACAhJiCgxDcmVhdGVSZWZ1bmQSJS5rYXNzYS5nYXRld2F5LnYxLkNyZWF0ZVJlZnVuZFJlcXVlc3QaJi5rYXNzYS5nYXRld2F5LnYxLkNyZWF0ZVJlZnVuZFJlc3BvbnNlIgOQAgISWQoJR2V0UmVmdW5kEiIua2Fzc2EuZ2F0ZXdheS52MS5HZXRSZWZ1bmRSZXF1ZXN0GiMua2Fzc2EuZ2F0ZXdheS52MS5HZXRSZWZ1bmRSZXNwb25zZSIDkAIBEl8KC0xpc3RSZWZ1bmRzEiQua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UmVmdW5kc1JlcXVlc3QaJS5rYXNzYS5nYXRld2F5LnYxLkxpc3RSZWZ1bmRzUmVzcG9uc2UiA5ACARJxChFMaXN0UGF5bWVudEV2ZW50cxIqLmthc3NhLmdhdGV3YXkudjEuTGlzdFBheW1lbnRFdmVudHNSZXF1ZXN0Gisua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UGF5bWVudEV2ZW50c1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp]);
 
 /**
  * Customer describes who pays; every field is optional and only used for risk assessment.
@@ -733,6 +733,129 @@ export const ListRefundsResponseSchema: GenMessage<ListRefundsResponse> = /*@__P
   messageDesc(file_kassa_gateway_v1_gateway, 16);
 
 /**
+ * PaymentEvent is one status transition of a payment or of one of its refunds.
+ *
+ * @generated from message kassa.gateway.v1.PaymentEvent
+ */
+export type PaymentEvent = Message<"kassa.gateway.v1.PaymentEvent"> & {
+  /**
+   * The payment (`pay_…`) or refund (`ref_…`) whose status changed.
+   *
+   * @generated from field: string subject_id = 1;
+   */
+  subjectId: string;
+
+  /**
+   * The status before, as its enum value name (`PAYMENT_STATUS_PENDING`, `REFUND_STATUS_PENDING`, …);
+   * empty for the event that created the subject.
+   *
+   * @generated from field: string from_status = 2;
+   */
+  fromStatus: string;
+
+  /**
+   * The status after, as its enum value name (`PAYMENT_STATUS_SUCCEEDED`, `REFUND_STATUS_FAILED`, …).
+   *
+   * @generated from field: string to_status = 3;
+   */
+  toStatus: string;
+
+  /**
+   * When the transition happened.
+   *
+   * @generated from field: google.protobuf.Timestamp occurred_at = 4;
+   */
+  occurredAt?: Timestamp | undefined;
+
+  /**
+   * Why: the failure code of a failed transition (`card_declined`, `risk_rejected`), otherwise a short
+   * phrase (`payment created`, `charge succeeded`).
+   *
+   * @generated from field: string reason = 5;
+   */
+  reason: string;
+
+  /**
+   * Who made it: `request:<request id>` for an API call (the `x-request-id` it carried or was given),
+   * or `reconciler` for the worker that finishes payments and refunds whose outcome came late.
+   *
+   * @generated from field: string actor = 6;
+   */
+  actor: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.PaymentEvent.
+ * Use `create(PaymentEventSchema)` to create a new message.
+ */
+export const PaymentEventSchema: GenMessage<PaymentEvent> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 17);
+
+/**
+ * ListPaymentEventsRequest selects a page of one payment's history.
+ *
+ * @generated from message kassa.gateway.v1.ListPaymentEventsRequest
+ */
+export type ListPaymentEventsRequest = Message<"kassa.gateway.v1.ListPaymentEventsRequest"> & {
+  /**
+   * Required. Payment id, `pay_…`.
+   *
+   * @generated from field: string payment_id = 1;
+   */
+  paymentId: string;
+
+  /**
+   * Maximum events to return; 0 → 50, values above 200 are treated as 200; negative → INVALID_ARGUMENT.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * `next_page_token` from the previous response; empty for the first page. Must be used with the same
+   * `payment_id`.
+   *
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.ListPaymentEventsRequest.
+ * Use `create(ListPaymentEventsRequestSchema)` to create a new message.
+ */
+export const ListPaymentEventsRequestSchema: GenMessage<ListPaymentEventsRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 18);
+
+/**
+ * ListPaymentEventsResponse is one page of a payment's history, oldest first.
+ *
+ * @generated from message kassa.gateway.v1.ListPaymentEventsResponse
+ */
+export type ListPaymentEventsResponse = Message<"kassa.gateway.v1.ListPaymentEventsResponse"> & {
+  /**
+   * The events on this page.
+   *
+   * @generated from field: repeated kassa.gateway.v1.PaymentEvent events = 1;
+   */
+  events: PaymentEvent[];
+
+  /**
+   * Token for the next page; empty when this is the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.ListPaymentEventsResponse.
+ * Use `create(ListPaymentEventsResponseSchema)` to create a new message.
+ */
+export const ListPaymentEventsResponseSchema: GenMessage<ListPaymentEventsResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 19);
+
+/**
  * PaymentStatus is where a payment is in its life.
  *
  * Transitions: PENDING → PROCESSING → SUCCEEDED | FAILED; PENDING → FAILED (risk rejection, or a
@@ -847,8 +970,8 @@ export const RefundStatusSchema: GenEnum<RefundStatus> = /*@__PURE__*/
  * The key selects the merchant; every object below belongs to exactly one merchant. An id that belongs
  * to another merchant answers NOT_FOUND (never PERMISSION_DENIED), exactly as an id that does not exist.
  * Operators may present the platform's admin token (KASSA_ADMIN_TOKEN) instead, to read any merchant's
- * payments and refunds (GetPayment, ListPayments, GetRefund, ListRefunds); any other RPC with it is
- * PERMISSION_DENIED.
+ * payments and refunds (GetPayment, ListPayments, GetRefund, ListRefunds, ListPaymentEvents); any other
+ * RPC with it is PERMISSION_DENIED.
  *
  * Common errors on every RPC:
  *   - INVALID_ARGUMENT: a field is missing, malformed or out of range; the message names the field
@@ -978,6 +1101,21 @@ export const GatewayService: GenService<{
     methodKind: "unary";
     input: typeof ListRefundsRequestSchema;
     output: typeof ListRefundsResponseSchema;
+  },
+  /**
+   * ListPaymentEvents pages through a payment's history, oldest first: every status transition of the
+   * payment and of its refunds, from its creation on. The history is append-only: a transition is
+   * recorded in the same transaction as the status change, and never altered or removed.
+   * Errors: INVALID_ARGUMENT (`payment_id` empty or not a `pay_…` id, `page_size` negative,
+   * `page_token` malformed or from another payment), NOT_FOUND (unknown, or another merchant's),
+   * UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED.
+   *
+   * @generated from rpc kassa.gateway.v1.GatewayService.ListPaymentEvents
+   */
+  listPaymentEvents: {
+    methodKind: "unary";
+    input: typeof ListPaymentEventsRequestSchema;
+    output: typeof ListPaymentEventsResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_kassa_gateway_v1_gateway, 0);

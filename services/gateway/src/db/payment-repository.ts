@@ -2,6 +2,7 @@ import { activeTraceparent } from "@kassa/platform";
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type PaymentRow, payments } from "./schema.js";
+import { type TransitionCause, transitionRepository } from "./transition-repository.js";
 
 /** A payment to record, as CreatePayment validated it. */
 export type NewPayment = Pick<
@@ -32,26 +33,44 @@ export interface PaymentFilter {
 /**
  * Every read and write of payments. Each write is a named transition that only applies from
  * the state it expects (`where status = …`), so racing writers (the saga, the reconciler,
- * another replica) can never undo each other; nothing is ever deleted.
+ * another replica) can never undo each other; each goes through the transition repository,
+ * which records it in the payment's history in the same transaction. Nothing is ever deleted.
  */
 export const paymentRepository = {
   /**
    * Records the payment PENDING unless the merchant already used its idempotency key or its
    * order number; then resolves with the payment holding it. Concurrent duplicates end in one row.
    */
-  async createIfAbsent(db: GatewayDatabase, payment: NewPayment): Promise<PaymentConflict> {
+  async createIfAbsent(
+    db: GatewayDatabase,
+    payment: NewPayment,
+    actor: string,
+  ): Promise<PaymentConflict> {
     const { at, ...fields } = payment;
-    const [inserted] = await db
-      .insert(payments)
-      .values({
-        ...fields,
-        status: "PENDING",
-        traceparent: activeTraceparent() ?? null,
-        createdAt: at,
-        updatedAt: at,
-      })
-      .onConflictDoNothing()
-      .returning();
+    const inserted = await db.transaction(async (tx) => {
+      const [row] = await tx
+        .insert(payments)
+        .values({
+          ...fields,
+          status: "PENDING",
+          traceparent: activeTraceparent() ?? null,
+          createdAt: at,
+          updatedAt: at,
+        })
+        .onConflictDoNothing()
+        .returning();
+      if (row) {
+        await transitionRepository.recordCreation(tx, {
+          subject: "payment",
+          id: row.id,
+          paymentId: row.id,
+          status: row.status,
+          cause: { reason: "payment created", actor },
+          at,
+        });
+      }
+      return row;
+    });
     if (inserted) return { created: true, payment: inserted };
     const [byKey] = await db
       .select()
@@ -101,62 +120,51 @@ export const paymentRepository = {
   },
 
   /** PENDING → PROCESSING, about to be sent to the channel. */
-  async markProcessing(
+  markProcessing(
     db: GatewayDatabase,
     id: string,
     progress: { orderId: string; riskScore: number; at: Date },
+    cause: TransitionCause,
   ): Promise<PaymentRow | undefined> {
-    const [row] = await db
-      .update(payments)
-      .set({
-        status: "PROCESSING",
-        orderId: progress.orderId,
-        riskScore: progress.riskScore,
-        updatedAt: progress.at,
-      })
-      .where(and(eq(payments.id, id), eq(payments.status, "PENDING")))
-      .returning();
-    return row;
+    return transitionPayment(db, id, ["PENDING"], "PROCESSING", cause, progress.at, {
+      orderId: progress.orderId,
+      riskScore: progress.riskScore,
+    });
   },
 
   /** PROCESSING → SUCCEEDED with the channel's charge id. */
-  async succeed(
+  succeed(
     tx: GatewayDatabase,
     id: string,
     channelPaymentId: string,
     at: Date,
+    cause: TransitionCause,
   ): Promise<PaymentRow | undefined> {
-    const [row] = await tx
-      .update(payments)
-      .set({ status: "SUCCEEDED", channelPaymentId, updatedAt: at })
-      .where(and(eq(payments.id, id), eq(payments.status, "PROCESSING")))
-      .returning();
-    return row;
+    return transitionPayment(tx, id, ["PROCESSING"], "SUCCEEDED", cause, at, {
+      channelPaymentId,
+    });
   },
 
   /** PENDING or PROCESSING → FAILED with a stable code. */
-  async fail(
+  fail(
     tx: GatewayDatabase,
     id: string,
     failure: { code: string; message: string; riskScore?: number; channelPaymentId?: string },
     at: Date,
+    cause: TransitionCause,
   ): Promise<PaymentRow | undefined> {
-    const [row] = await tx
-      .update(payments)
-      .set({
-        status: "FAILED",
-        failureCode: failure.code,
-        failureMessage: failure.message,
-        ...(failure.riskScore !== undefined && { riskScore: failure.riskScore }),
-        ...(failure.channelPaymentId && { channelPaymentId: failure.channelPaymentId }),
-        updatedAt: at,
-      })
-      .where(and(eq(payments.id, id), inArray(payments.status, ["PENDING", "PROCESSING"])))
-      .returning();
-    return row;
+    return transitionPayment(tx, id, ["PENDING", "PROCESSING"], "FAILED", cause, at, {
+      failureCode: failure.code,
+      failureMessage: failure.message,
+      ...(failure.riskScore !== undefined && { riskScore: failure.riskScore }),
+      ...(failure.channelPaymentId && { channelPaymentId: failure.channelPaymentId }),
+    });
   },
 
-  /** Adds a succeeded refund to the payment's refunded amount (a CHECK keeps it ≤ amount). */
+  /**
+   * Adds a succeeded refund to the payment's refunded amount (a CHECK keeps it ≤ amount). Not
+   * a status change: the refund's own transition, in the same transaction, records it.
+   */
   async addRefunded(
     tx: GatewayDatabase,
     paymentId: string,
@@ -204,3 +212,34 @@ export const paymentRepository = {
       .limit(limit);
   },
 };
+
+/**
+ * The one way a payment's status changes: from one of `from` to `to`, with the other columns
+ * the transition sets, recorded in its history in the same transaction.
+ */
+function transitionPayment(
+  db: GatewayDatabase,
+  id: string,
+  from: readonly PaymentRow["status"][],
+  to: PaymentRow["status"],
+  cause: TransitionCause,
+  at: Date,
+  changes: Partial<Omit<PaymentRow, "id" | "status" | "updatedAt">>,
+): Promise<PaymentRow | undefined> {
+  return transitionRepository.transition(db, {
+    subject: "payment",
+    from,
+    cause,
+    at,
+    lock: (tx) => paymentRepository.lock(tx, id),
+    write: async (tx) => {
+      const [row] = await tx
+        .update(payments)
+        .set({ ...changes, status: to, updatedAt: at })
+        .where(and(eq(payments.id, id), inArray(payments.status, [...from])))
+        .returning();
+      return row;
+    },
+    paymentIdOf: (row) => row.id,
+  });
+}

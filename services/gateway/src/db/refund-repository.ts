@@ -2,6 +2,7 @@ import { activeTraceparent } from "@kassa/platform";
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type RefundRow, refunds } from "./schema.js";
+import { type TransitionCause, transitionRepository } from "./transition-repository.js";
 
 /** A refund to reserve, as CreateRefund validated it. */
 export type NewRefund = Pick<
@@ -24,7 +25,8 @@ export interface RefundFilter {
 
 /**
  * Every read and write of refunds. Like payments, each write is a named transition guarded by
- * the state it expects; nothing is ever deleted.
+ * the state it expects and recorded in the payment's history in the same transaction; nothing
+ * is ever deleted.
  */
 export const refundRepository = {
   /** The merchant's refund under this idempotency key, if any. */
@@ -71,7 +73,11 @@ export const refundRepository = {
    * Inserts the refund PENDING. The caller holds the payment's lock and checked the limit;
    * undefined when the key was taken meanwhile (the caller then reads what holds it).
    */
-  async reserve(tx: GatewayDatabase, refund: NewRefund): Promise<RefundRow | undefined> {
+  async reserve(
+    tx: GatewayDatabase,
+    refund: NewRefund,
+    actor: string,
+  ): Promise<RefundRow | undefined> {
     const { at, ...fields } = refund;
     const [row] = await tx
       .insert(refunds)
@@ -84,6 +90,16 @@ export const refundRepository = {
       })
       .onConflictDoNothing()
       .returning();
+    if (row) {
+      await transitionRepository.recordCreation(tx, {
+        subject: "refund",
+        id: row.id,
+        paymentId: row.paymentId,
+        status: row.status,
+        cause: { reason: "refund requested", actor },
+        at,
+      });
+    }
     return row;
   },
 
@@ -94,39 +110,29 @@ export const refundRepository = {
   },
 
   /** PENDING → SUCCEEDED with the channel's refund id. */
-  async succeed(
+  succeed(
     tx: GatewayDatabase,
     id: string,
     channelRefundId: string,
     at: Date,
+    cause: TransitionCause,
   ): Promise<RefundRow | undefined> {
-    const [row] = await tx
-      .update(refunds)
-      .set({ status: "SUCCEEDED", channelRefundId, updatedAt: at })
-      .where(and(eq(refunds.id, id), eq(refunds.status, "PENDING")))
-      .returning();
-    return row;
+    return transitionRefund(tx, id, "SUCCEEDED", cause, at, { channelRefundId });
   },
 
   /** PENDING → FAILED; its amount is refundable again. */
-  async fail(
+  fail(
     tx: GatewayDatabase,
     id: string,
     failure: { code: string; message: string; channelRefundId?: string },
     at: Date,
+    cause: TransitionCause,
   ): Promise<RefundRow | undefined> {
-    const [row] = await tx
-      .update(refunds)
-      .set({
-        status: "FAILED",
-        failureCode: failure.code,
-        failureMessage: failure.message,
-        ...(failure.channelRefundId && { channelRefundId: failure.channelRefundId }),
-        updatedAt: at,
-      })
-      .where(and(eq(refunds.id, id), eq(refunds.status, "PENDING")))
-      .returning();
-    return row;
+    return transitionRefund(tx, id, "FAILED", cause, at, {
+      failureCode: failure.code,
+      failureMessage: failure.message,
+      ...(failure.channelRefundId && { channelRefundId: failure.channelRefundId }),
+    });
   },
 
   /** A page of the merchant's refunds, newest first, after the given id. */
@@ -159,3 +165,33 @@ export const refundRepository = {
       .limit(limit);
   },
 };
+
+/**
+ * The one way a refund's status changes: PENDING to `to`, with the other columns the
+ * transition sets, recorded in its payment's history in the same transaction.
+ */
+function transitionRefund(
+  db: GatewayDatabase,
+  id: string,
+  to: RefundRow["status"],
+  cause: TransitionCause,
+  at: Date,
+  changes: Partial<Omit<RefundRow, "id" | "status" | "updatedAt">>,
+): Promise<RefundRow | undefined> {
+  return transitionRepository.transition(db, {
+    subject: "refund",
+    from: ["PENDING"],
+    cause,
+    at,
+    lock: (tx) => refundRepository.lock(tx, id),
+    write: async (tx) => {
+      const [row] = await tx
+        .update(refunds)
+        .set({ ...changes, status: to, updatedAt: at })
+        .where(and(eq(refunds.id, id), eq(refunds.status, "PENDING")))
+        .returning();
+      return row;
+    },
+    paymentIdOf: (row) => row.paymentId,
+  });
+}

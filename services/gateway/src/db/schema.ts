@@ -158,6 +158,41 @@ export const outbox = gatewaySchema.table(
   ],
 );
 
+/** What a status transition is about: a payment, or one of its refunds. */
+export const transitionSubject = gatewaySchema.enum("transition_subject", ["payment", "refund"]);
+
+/**
+ * The append-only history of every payment's and refund's status: one row per transition,
+ * written in the same transaction as the change it records, never updated, never deleted.
+ * One table for both subjects, keyed by the payment each belongs to, so a payment's whole
+ * story (its refunds included) reads as one ordered query with one page cursor. `sequence`
+ * orders it: a transition can only follow the committed one it starts from, so it always
+ * draws a higher number.
+ */
+export const statusTransitions = gatewaySchema.table(
+  "status_transitions",
+  {
+    sequence: bigserial("sequence", { mode: "bigint" }).primaryKey(),
+    subject: transitionSubject("subject").notNull(),
+    /** The payment or refund whose status changed. */
+    subjectId: text("subject_id").notNull(),
+    /** The payment itself, or the payment a refund belongs to. */
+    paymentId: text("payment_id")
+      .notNull()
+      .references(() => payments.id),
+    /** Null when the transition is the subject's creation. */
+    fromStatus: text("from_status"),
+    toStatus: text("to_status").notNull(),
+    /** A failure code, or a short why (`charge succeeded`). */
+    reason: text("reason").notNull(),
+    /** Who made it: `request:<request id>` or a worker (`reconciler`). */
+    actor: text("actor").notNull(),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [index("status_transitions_payment_idx").on(table.paymentId, table.sequence)],
+);
+
 export type PaymentRow = typeof payments.$inferSelect;
 export type RefundRow = typeof refunds.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
+export type StatusTransitionRow = typeof statusTransitions.$inferSelect;

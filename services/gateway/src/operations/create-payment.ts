@@ -12,12 +12,14 @@ import {
   isBudgetSpentBeforeCall,
   isCallerBudgetError,
   isCircuitOpenError,
+  requestContext,
   requestFields,
   rpcErrors,
   Secret,
 } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
+import { transitionActors } from "../db/transition-repository.js";
 import { authenticatedMerchant } from "../merchant-authentication.js";
 import { paymentMessage } from "../payment-message.js";
 import { requestDigest } from "../request-digest.js";
@@ -38,6 +40,8 @@ export async function createPayment(
   call: HandlerContext,
 ): Promise<CreatePaymentResponse> {
   const { merchantId } = authenticatedMerchant(call);
+  // Every transition this request makes is recorded as its own.
+  const actor = transitionActors.request(requestContext(call, context.logger).requestId);
 
   // Validate, before anything is written.
   const idempotencyKey = gatewayFields.idempotencyKey(request.idempotencyKey);
@@ -88,19 +92,23 @@ export async function createPayment(
     metadata,
   });
   const attempt = await sagaStep(context, "persist", () =>
-    paymentRepository.createIfAbsent(context.db, {
-      id: createId("pay"),
-      merchantId,
-      idempotencyKey,
-      requestDigest: digest,
-      merchantOrderNo,
-      amount,
-      currency,
-      channel,
-      description,
-      metadata,
-      at: context.clock.now(),
-    }),
+    paymentRepository.createIfAbsent(
+      context.db,
+      {
+        id: createId("pay"),
+        merchantId,
+        idempotencyKey,
+        requestDigest: digest,
+        merchantOrderNo,
+        amount,
+        currency,
+        channel,
+        description,
+        metadata,
+        at: context.clock.now(),
+      },
+      actor,
+    ),
   );
   if (!attempt.created) {
     if (attempt.on === "merchant_order_no") {
@@ -134,16 +142,21 @@ export async function createPayment(
     riskScore = risk.score;
     if (risk.decision === RiskDecision.REJECT) {
       return respond(
-        await finishPayment(context, payment.id, {
-          kind: "not_charged",
-          code: "risk_rejected",
-          message: `risk assessment rejected the payment (${risk.reasons.join(", ")})`,
-          riskScore,
-        }),
+        await finishPayment(
+          context,
+          payment.id,
+          {
+            kind: "not_charged",
+            code: "risk_rejected",
+            message: `risk assessment rejected the payment (${risk.reasons.join(", ")})`,
+            riskScore,
+          },
+          actor,
+        ),
       );
     }
   } catch (error) {
-    return respond(await failBeforeCharge(context, payment.id, "risk", error));
+    return respond(await failBeforeCharge(context, payment.id, "risk", error, actor));
   }
 
   // Order.
@@ -160,15 +173,20 @@ export async function createPayment(
     );
     orderId = order?.id ?? "";
   } catch (error) {
-    return respond(await failBeforeCharge(context, payment.id, "order", error));
+    return respond(await failBeforeCharge(context, payment.id, "order", error, actor));
   }
 
   // From here the channel may charge: PROCESSING first, so a crash leaves it to the reconciler.
-  const processing = await paymentRepository.markProcessing(context.db, payment.id, {
-    orderId,
-    riskScore,
-    at: context.clock.now(),
-  });
+  const processing = await paymentRepository.markProcessing(
+    context.db,
+    payment.id,
+    {
+      orderId,
+      riskScore,
+      at: context.clock.now(),
+    },
+    { reason: "order created; charging", actor },
+  );
   if (!processing) return respond(await reload(context, merchantId, payment.id));
   context.metrics.payments.inc({ status: "PROCESSING", channel, currency });
 
@@ -192,7 +210,7 @@ export async function createPayment(
   }
   if (!outcome) return respond(processing);
   return respond(
-    await sagaStep(context, "finish", () => finishPayment(context, payment.id, outcome)),
+    await sagaStep(context, "finish", () => finishPayment(context, payment.id, outcome, actor)),
   );
 }
 
@@ -255,6 +273,7 @@ async function failBeforeCharge(
   paymentId: string,
   step: string,
   error: unknown,
+  actor: string,
 ) {
   const cause = ConnectError.from(error);
   context.logger.warn(
@@ -262,20 +281,30 @@ async function failBeforeCharge(
     "payment failed before the charge",
   );
   if (isCallerBudgetError(error)) {
-    return finishPayment(context, paymentId, {
-      kind: "not_charged",
-      code: "deadline_exceeded",
-      message: `the caller's deadline ran out at the ${step} step; nothing was charged`,
-    });
+    return finishPayment(
+      context,
+      paymentId,
+      {
+        kind: "not_charged",
+        code: "deadline_exceeded",
+        message: `the caller's deadline ran out at the ${step} step; nothing was charged`,
+      },
+      actor,
+    );
   }
   const refused = cause.code === Code.InvalidArgument || cause.code === Code.AlreadyExists;
-  return finishPayment(context, paymentId, {
-    kind: "not_charged",
-    code: refused ? "invalid_request" : "service_unavailable",
-    message: refused
-      ? `the ${step} service refused the payment: ${cause.rawMessage}`
-      : `the ${step} service could not be reached; nothing was charged`,
-  });
+  return finishPayment(
+    context,
+    paymentId,
+    {
+      kind: "not_charged",
+      code: refused ? "invalid_request" : "service_unavailable",
+      message: refused
+        ? `the ${step} service refused the payment: ${cause.rawMessage}`
+        : `the ${step} service could not be reached; nothing was charged`,
+    },
+    actor,
+  );
 }
 
 async function reload(

@@ -10,12 +10,14 @@ import {
   createId,
   isBudgetSpentBeforeCall,
   isCircuitOpenError,
+  requestContext,
   requestFields,
   rpcErrors,
 } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import { refundRepository } from "../db/refund-repository.js";
 import type { RefundRow } from "../db/schema.js";
+import { transitionActors } from "../db/transition-repository.js";
 import { authenticatedMerchant } from "../merchant-authentication.js";
 import { refundMessage } from "../payment-message.js";
 import { requestDigest } from "../request-digest.js";
@@ -36,6 +38,8 @@ export async function createRefund(
   call: HandlerContext,
 ): Promise<CreateRefundResponse> {
   const { merchantId } = authenticatedMerchant(call);
+  // Every transition this request makes is recorded as its own.
+  const actor = transitionActors.request(requestContext(call, context.logger).requestId);
 
   // Validate.
   const idempotencyKey = gatewayFields.idempotencyKey(request.idempotencyKey);
@@ -64,17 +68,21 @@ export async function createRefund(
           `amount ${amount} exceeds what is left to refund of payment ${paymentId}: ${payment.amount - committed} ${payment.currency}`,
         );
       }
-      const refund = await refundRepository.reserve(tx, {
-        id: createId("ref"),
-        paymentId,
-        merchantId,
-        idempotencyKey,
-        requestDigest: digest,
-        amount,
-        currency: payment.currency,
-        reason,
-        at: context.clock.now(),
-      });
+      const refund = await refundRepository.reserve(
+        tx,
+        {
+          id: createId("ref"),
+          paymentId,
+          merchantId,
+          idempotencyKey,
+          requestDigest: digest,
+          amount,
+          currency: payment.currency,
+          reason,
+          at: context.clock.now(),
+        },
+        actor,
+      );
       // The key was taken by a refund of another payment meanwhile: answer as a replay would.
       if (!refund) {
         const holder = await refundRepository.findByKey(tx, merchantId, idempotencyKey);
@@ -129,7 +137,7 @@ export async function createRefund(
   if (!outcome) return respond(refund);
   try {
     return respond(
-      await sagaStep(context, "finish", () => finishRefund(context, refund.id, outcome)),
+      await sagaStep(context, "finish", () => finishRefund(context, refund.id, outcome, actor)),
     );
   } catch (error) {
     // The channel answered but the write failed: the refund stays PENDING for the reconciler.

@@ -28,13 +28,16 @@ export type ChargeOutcome =
  * charged → SUCCEEDED, order paid, ledger record; otherwise FAILED and, if an order was created,
  * order cancelled. The payment is locked first; one already finished (by the saga, the
  * reconciler or another replica) is returned unchanged, so every outcome applies exactly once.
+ * The history records it with `actor`, and as reason `charge succeeded` or the failure code.
  */
 export async function finishPayment(
   context: Pick<GatewayContext, "db" | "clock" | "metrics" | "wakeOutbox">,
   paymentId: string,
   outcome: ChargeOutcome,
+  actor: string,
 ): Promise<PaymentRow> {
   const at = context.clock.now();
+  const cause = { reason: outcome.kind === "charged" ? "charge succeeded" : outcome.code, actor };
   const { payment, changed } = await context.db.transaction(async (tx) => {
     const current = await paymentRepository.lock(tx, paymentId);
     if (!current) throw new Error(`payment ${paymentId} vanished`);
@@ -44,7 +47,7 @@ export async function finishPayment(
     let finished: PaymentRow | undefined;
     const events: NewOutboxEvent[] = [];
     if (outcome.kind === "charged") {
-      finished = await paymentRepository.succeed(tx, paymentId, outcome.chargeId, at);
+      finished = await paymentRepository.succeed(tx, paymentId, outcome.chargeId, at, cause);
       if (finished)
         events.push(outboxEvents.orderPaid(finished), outboxEvents.paymentRecorded(finished, at));
     } else {
@@ -59,6 +62,7 @@ export async function finishPayment(
           ...(outcome.kind === "declined" && { channelPaymentId: outcome.chargeId }),
         },
         at,
+        cause,
       );
       if (finished?.orderId)
         events.push(outboxEvents.orderCancelled(finished, `payment failed: ${outcome.code}`));

@@ -4,6 +4,7 @@ import { type DependencyHealth, linksTo } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import { refundRepository } from "../db/refund-repository.js";
 import type { PaymentRow, RefundRow } from "../db/schema.js";
+import { transitionActors } from "../db/transition-repository.js";
 import { chargeOutcome } from "../operations/create-payment.js";
 import type { GatewayContext } from "../operations/gateway-context.js";
 import { createWorkerPause } from "../worker-pause.js";
@@ -53,14 +54,19 @@ export function startReconciler(
         idempotencyKey: payment.id,
       });
       const outcome = chargeOutcome(charge);
-      if (outcome) await finishPayment(context, payment.id, outcome);
+      if (outcome) await finishPayment(context, payment.id, outcome, transitionActors.reconciler);
     } catch (error) {
       if (ConnectError.from(error).code !== Code.NotFound) throw error;
-      await finishPayment(context, payment.id, {
-        kind: "not_charged",
-        code: "channel_unavailable",
-        message: "the channel never received the charge; nothing was charged",
-      });
+      await finishPayment(
+        context,
+        payment.id,
+        {
+          kind: "not_charged",
+          code: "channel_unavailable",
+          message: "the channel never received the charge; nothing was charged",
+        },
+        transitionActors.reconciler,
+      );
     }
   };
 
@@ -72,25 +78,40 @@ export function startReconciler(
       });
       const channelRefund = answer.refund;
       if (channelRefund?.status === ChannelRefundStatus.SUCCEEDED) {
-        await finishRefund(context, refund.id, {
-          kind: "refunded",
-          channelRefundId: channelRefund.id,
-        });
+        await finishRefund(
+          context,
+          refund.id,
+          {
+            kind: "refunded",
+            channelRefundId: channelRefund.id,
+          },
+          transitionActors.reconciler,
+        );
       } else if (channelRefund?.status === ChannelRefundStatus.FAILED) {
-        await finishRefund(context, refund.id, {
-          kind: "not_refunded",
-          code: channelRefund.failureCode,
-          message: channelRefund.failureMessage,
-          channelRefundId: channelRefund.id,
-        });
+        await finishRefund(
+          context,
+          refund.id,
+          {
+            kind: "not_refunded",
+            code: channelRefund.failureCode,
+            message: channelRefund.failureMessage,
+            channelRefundId: channelRefund.id,
+          },
+          transitionActors.reconciler,
+        );
       }
     } catch (error) {
       if (ConnectError.from(error).code !== Code.NotFound) throw error;
-      await finishRefund(context, refund.id, {
-        kind: "not_refunded",
-        code: "channel_unavailable",
-        message: "the channel never received the refund; nothing was refunded",
-      });
+      await finishRefund(
+        context,
+        refund.id,
+        {
+          kind: "not_refunded",
+          code: "channel_unavailable",
+          message: "the channel never received the refund; nothing was refunded",
+        },
+        transitionActors.reconciler,
+      );
     }
   };
 
@@ -130,11 +151,16 @@ export function startReconciler(
       "payment",
       await paymentRepository.stuck(context.db, "PENDING", ago(options.pendingAfterMs), batch),
       (payment) =>
-        finishPayment(context, payment.id, {
-          kind: "not_charged",
-          code: "service_unavailable",
-          message: "the payment was abandoned before it reached the channel; nothing was charged",
-        }).then(() => undefined),
+        finishPayment(
+          context,
+          payment.id,
+          {
+            kind: "not_charged",
+            code: "service_unavailable",
+            message: "the payment was abandoned before it reached the channel; nothing was charged",
+          },
+          transitionActors.reconciler,
+        ).then(() => undefined),
     );
     const refunds = await refundRepository.stuck(context.db, ago(options.afterMs), batch);
     await each("refund", refunds, async (refund) => {

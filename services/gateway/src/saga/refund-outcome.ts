@@ -21,20 +21,29 @@ export type RefundOutcome =
  * Finishes a PENDING refund in one transaction: refunded → SUCCEEDED, the payment's
  * `refunded_amount` grows and the ledger event is queued; otherwise FAILED, freeing its amount.
  * A refund already finished is returned unchanged. If this write fails after the channel
- * succeeded, the refund stays PENDING and the reconciler finishes it.
+ * succeeded, the refund stays PENDING and the reconciler finishes it. The history records it
+ * with `actor`, and as reason `refund succeeded` or the failure code.
  */
 export async function finishRefund(
   context: Pick<GatewayContext, "db" | "clock" | "metrics" | "wakeOutbox">,
   refundId: string,
   outcome: RefundOutcome,
+  actor: string,
 ): Promise<RefundRow> {
   const at = context.clock.now();
+  const cause = { reason: outcome.kind === "refunded" ? "refund succeeded" : outcome.code, actor };
   const { refund, changed } = await context.db.transaction(async (tx) => {
     const current = await refundRepository.lock(tx, refundId);
     if (!current) throw new Error(`refund ${refundId} vanished`);
     if (current.status !== "PENDING") return { refund: current, changed: false };
     if (outcome.kind === "refunded") {
-      const succeeded = await refundRepository.succeed(tx, refundId, outcome.channelRefundId, at);
+      const succeeded = await refundRepository.succeed(
+        tx,
+        refundId,
+        outcome.channelRefundId,
+        at,
+        cause,
+      );
       if (!succeeded) return { refund: current, changed: false };
       await paymentRepository.addRefunded(tx, succeeded.paymentId, succeeded.amount, at);
       await outboxRepository.enqueue(tx, [outboxEvents.refundRecorded(succeeded, at)], at);
@@ -49,6 +58,7 @@ export async function finishRefund(
         ...(outcome.channelRefundId && { channelRefundId: outcome.channelRefundId }),
       },
       at,
+      cause,
     );
     return { refund: failed ?? current, changed: failed !== undefined };
   });

@@ -1,0 +1,118 @@
+import { and, asc, eq, gt, type SQL } from "drizzle-orm";
+import type { GatewayDatabase } from "./gateway-database.js";
+import { type StatusTransitionRow, statusTransitions } from "./schema.js";
+
+/** Why a status changed and who changed it, as the history records it. */
+export interface TransitionCause {
+  /** A failure code, or a short why (`charge succeeded`). */
+  readonly reason: string;
+  /** `request:<request id>` for a merchant's or operator's call, or a worker's name. */
+  readonly actor: string;
+}
+
+/** Who made a transition, spelled the same way everywhere. */
+export const transitionActors = {
+  /** The RPC with this request id (the caller's `x-request-id`, or one the gateway assigned). */
+  request: (requestId: string) => `request:${requestId}`,
+  /** The worker that finishes sagas whose answer never came. */
+  reconciler: "reconciler",
+} as const;
+
+/** A payment's or a refund's row, as far as its history needs it. */
+interface Subject {
+  readonly id: string;
+  readonly status: string;
+}
+
+/** What {@link transitionRepository.transition} needs to change one subject's status. */
+export interface Transition<Row extends Subject> {
+  readonly subject: StatusTransitionRow["subject"];
+  /** The statuses it applies from; from any other it changes nothing and records nothing. */
+  readonly from: readonly Row["status"][];
+  readonly cause: TransitionCause;
+  readonly at: Date;
+  /** Reads the subject and locks it until the transaction ends. */
+  lock(tx: GatewayDatabase): Promise<Row | undefined>;
+  /** The guarded update to the new status; undefined when it did not apply. */
+  write(tx: GatewayDatabase): Promise<Row | undefined>;
+  /** The payment the subject is, or belongs to. */
+  paymentIdOf(row: Row): string;
+}
+
+/**
+ * The history of payments' and refunds' statuses. Every status change goes through
+ * {@link transitionRepository.transition} and every creation through
+ * {@link transitionRepository.recordCreation}, so no status is written without its history
+ * row in the same transaction; rows are only ever inserted.
+ */
+export const transitionRepository = {
+  /**
+   * Changes a subject's status and records the transition, in one transaction (a savepoint
+   * when `db` is one already). The subject is locked first, so the recorded `from` is the
+   * status the update replaced; a subject not in `from` (a duplicate finish, a racing
+   * replica) is left alone and no row is written.
+   */
+  transition<Row extends Subject>(
+    db: GatewayDatabase,
+    transition: Transition<Row>,
+  ): Promise<Row | undefined> {
+    return db.transaction(async (tx) => {
+      const current = await transition.lock(tx);
+      if (!current || !transition.from.includes(current.status)) return undefined;
+      const changed = await transition.write(tx);
+      if (!changed) return undefined;
+      await tx.insert(statusTransitions).values({
+        subject: transition.subject,
+        subjectId: changed.id,
+        paymentId: transition.paymentIdOf(changed),
+        fromStatus: current.status,
+        toStatus: changed.status,
+        reason: transition.cause.reason,
+        actor: transition.cause.actor,
+        occurredAt: transition.at,
+      });
+      return changed;
+    });
+  },
+
+  /** Records a subject's creation (from no status); call it in the transaction that inserts it. */
+  async recordCreation(
+    tx: GatewayDatabase,
+    created: {
+      subject: StatusTransitionRow["subject"];
+      id: string;
+      paymentId: string;
+      status: string;
+      cause: TransitionCause;
+      at: Date;
+    },
+  ): Promise<void> {
+    await tx.insert(statusTransitions).values({
+      subject: created.subject,
+      subjectId: created.id,
+      paymentId: created.paymentId,
+      fromStatus: null,
+      toStatus: created.status,
+      reason: created.cause.reason,
+      actor: created.cause.actor,
+      occurredAt: created.at,
+    });
+  },
+
+  /** A page of a payment's history (its refunds' included), oldest first, after a sequence. */
+  page(
+    db: GatewayDatabase,
+    paymentId: string,
+    after: bigint | undefined,
+    limit: number,
+  ): Promise<StatusTransitionRow[]> {
+    const where: SQL[] = [eq(statusTransitions.paymentId, paymentId)];
+    if (after !== undefined) where.push(gt(statusTransitions.sequence, after));
+    return db
+      .select()
+      .from(statusTransitions)
+      .where(and(...where))
+      .orderBy(asc(statusTransitions.sequence))
+      .limit(limit);
+  },
+};
