@@ -22,7 +22,10 @@ import {
 let platform: GatewayPlatform;
 let merchant: TestMerchant;
 beforeAll(async () => {
-  platform = await startGatewayPlatform("gw_history");
+  // The reconciler takes over a PROCESSING payment only once it is older than the saga's own
+  // channel deadline (5 s) could keep it: with the harness's 500 ms, a charge slow on a loaded
+  // machine was finished by the reconciler, and the history rightly credited it, not the request.
+  platform = await startGatewayPlatform("gw_history", { gateway: { RECONCILE_AFTER_MS: "8000" } });
   merchant = await platform.newMerchant();
 });
 afterAll(() => platform.stop());
