@@ -194,6 +194,13 @@ describe("CapturePayment", () => {
     );
     expect(above.code).toBe(Code.FailedPrecondition);
     expect(above.rawMessage).toContain("6000 EUR");
+
+    // Within it, the refund is refused too, for now: the channel cannot refund a capture.
+    const within = await rejectionOf(
+      merchant.gateway.createRefund({ idempotencyKey: unique("refund"), paymentId, amount: 100n }),
+    );
+    expect(within.code).toBe(Code.FailedPrecondition);
+    expect(within.rawMessage).toContain("not supported yet");
   });
 
   it("refuses a capture above the amount, naming the field", async () => {

@@ -71,6 +71,14 @@ export async function createRefund(
           `amount ${amount} exceeds what is left to refund of payment ${paymentId}: ${captured - committed} ${payment.currency}`,
         );
       }
+      // The channel refunds charges only, not captured authorizations (ChannelService.Refund
+      // takes a `ch_…`): sending it would leave the refund PENDING until the reconciler failed
+      // it. Refused before anything is reserved or sent, until the channel refunds captures.
+      if (payment.captureMethod === "MANUAL") {
+        throw rpcErrors.failedPrecondition(
+          `payment ${paymentId} was captured manually; refunds of manual captures are not supported yet`,
+        );
+      }
       const refund = await refundRepository.reserve(
         tx,
         {
