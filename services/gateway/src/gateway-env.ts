@@ -37,4 +37,10 @@ export const gatewayEnv = {
    * a gateway that died mid-saga, and is failed. Default 300 000 ms.
    */
   RECONCILE_PENDING_AFTER_MS: envFields.durationMs(300_000),
+  /**
+   * A manual-capture payment left REQUIRES_CAPTURE for longer than this has its authorization
+   * voided by the reconciler and is CANCELLED with reason `expired`, before the provider's own
+   * hold lapses. Default 604 800 000 ms (7 days).
+   */
+  CAPTURE_EXPIRY_MS: envFields.durationMs(7 * 24 * 60 * 60 * 1000),
 };

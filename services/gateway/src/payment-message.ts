@@ -1,6 +1,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import {
+  CaptureMethod,
   type Payment,
   type PaymentEvent,
   PaymentEventSchema,
@@ -10,16 +11,29 @@ import {
   RefundSchema,
   RefundStatus,
 } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
+import { capturedAmount } from "./db/captured-amount.js";
 import type { PaymentRow, RefundRow, StatusTransitionRow } from "./db/schema.js";
 
-/** Database statuses as the contract's enum, and back. */
+/**
+ * Database statuses as the contract's enum. A capture or a void in flight (CAPTURING,
+ * CANCELLING) is PROCESSING to a merchant: an outcome at the channel is pending.
+ */
 export const paymentStatuses = {
   PENDING: PaymentStatus.PENDING,
   PROCESSING: PaymentStatus.PROCESSING,
   SUCCEEDED: PaymentStatus.SUCCEEDED,
   FAILED: PaymentStatus.FAILED,
   CANCELLED: PaymentStatus.CANCELLED,
+  REQUIRES_CAPTURE: PaymentStatus.REQUIRES_CAPTURE,
+  CAPTURING: PaymentStatus.PROCESSING,
+  CANCELLING: PaymentStatus.PROCESSING,
 } as const satisfies Record<PaymentRow["status"], PaymentStatus>;
+
+/** Database statuses a contract status filter selects. */
+export const paymentStatusesOf = (status: PaymentStatus): PaymentRow["status"][] =>
+  (Object.keys(paymentStatuses) as PaymentRow["status"][]).filter(
+    (row) => paymentStatuses[row] === status,
+  );
 
 /** Database refund statuses as the contract's enum. */
 export const refundStatuses = {
@@ -48,6 +62,12 @@ export function paymentMessage(row: PaymentRow): Payment {
     updatedAt: timestampFromDate(row.updatedAt),
     description: row.description,
     metadata: row.metadata,
+    captureMethod: row.captureMethod === "MANUAL" ? CaptureMethod.MANUAL : CaptureMethod.AUTOMATIC,
+    amountCapturable: row.status === "REQUIRES_CAPTURE" ? row.amount : 0n,
+    amountCaptured: capturedAmount(row),
+    ...(row.capturedAt && { capturedAt: timestampFromDate(row.capturedAt) }),
+    ...(row.cancelledAt && { cancelledAt: timestampFromDate(row.cancelledAt) }),
+    cancellationReason: row.status === "CANCELLED" ? (row.cancellationReason ?? "") : "",
   });
 }
 
@@ -75,7 +95,11 @@ export function refundMessage(row: RefundRow): Refund {
  * how the JSON form of Payment and Refund spells it.
  */
 export function paymentEventMessage(row: StatusTransitionRow): PaymentEvent {
-  const statusName = (status: string) => `${row.subject.toUpperCase()}_STATUS_${status}`;
+  // A payment's internal CAPTURING and CANCELLING read as the PROCESSING they are shown as.
+  const statusName = (status: string) =>
+    row.subject === "payment"
+      ? `PAYMENT_STATUS_${PaymentStatus[paymentStatuses[status as PaymentRow["status"]]]}`
+      : `REFUND_STATUS_${status}`;
   return create(PaymentEventSchema, {
     subjectId: row.subjectId,
     fromStatus: row.fromStatus === null ? "" : statusName(row.fromStatus),

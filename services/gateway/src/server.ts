@@ -8,6 +8,7 @@ import { gatewayEnv } from "./gateway-env.js";
 import { createGatewayMetrics } from "./gateway-metrics.js";
 import { createMerchantAuthentication } from "./merchant-authentication.js";
 import { cancelPayment } from "./operations/cancel-payment.js";
+import { capturePayment } from "./operations/capture-payment.js";
 import { createPayment } from "./operations/create-payment.js";
 import { createRefund } from "./operations/create-refund.js";
 import type { GatewayContext } from "./operations/gateway-context.js";
@@ -69,6 +70,7 @@ export function createGatewayService() {
             createPayment: (request, call) => createPayment(context, request, call),
             getPayment: (request, call) => getPayment(context, request, call),
             listPayments: (request, call) => listPayments(context, request, call),
+            capturePayment: (request, call) => capturePayment(context, request, call),
             cancelPayment: (request, call) => cancelPayment(context, request, call),
             createRefund: (request, call) => createRefund(context, request, call),
             getRefund: (request, call) => getRefund(context, request, call),
@@ -99,6 +101,7 @@ export function createGatewayService() {
             intervalMs: config.RECONCILE_INTERVAL_MS,
             afterMs: config.RECONCILE_AFTER_MS,
             pendingAfterMs: config.RECONCILE_PENDING_AFTER_MS,
+            captureExpiryMs: config.CAPTURE_EXPIRY_MS,
             channelHealth: service.dependencyHealth.channel,
             signal: service.shutdownSignal,
           });

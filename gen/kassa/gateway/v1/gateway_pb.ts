@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kassa/gateway/v1/gateway.proto.
  */
 export const file_kassa_gateway_v1_gateway: GenFile = /*@__PURE__*/
-  fileDesc("Ch5rYXNzYS9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SEGthc3NhLmdhdGV3YXkudjEiOAoIQ3VzdG9tZXISDQoFZW1haWwYASABKAkSCgoCaXAYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJIpQECgdQYXltZW50EgoKAmlkGAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEhkKEW1lcmNoYW50X29yZGVyX25vGAMgASgJEhAKCG9yZGVyX2lkGAQgASgJEg4KBmFtb3VudBgFIAEoAxIQCghjdXJyZW5jeRgGIAEoCRIvCgZzdGF0dXMYByABKA4yHy5rYXNzYS5nYXRld2F5LnYxLlBheW1lbnRTdGF0dXMSFwoPcmVmdW5kZWRfYW1vdW50GAggASgDEg8KB2NoYW5uZWwYCSABKAkSGgoSY2hhbm5lbF9wYXltZW50X2lkGAogASgJEhQKDGZhaWx1cmVfY29kZRgLIAEoCRIXCg9mYWlsdXJlX21lc3NhZ2UYDCABKAkSEgoKcmlza19zY29yZRgNIAEoBRIuCgpjcmVhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkZXNjcmlwdGlvbhgQIAEoCRI5CghtZXRhZGF0YRgRIAMoCzInLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudC5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLJAgoGUmVmdW5kEgoKAmlkGAEgASgJEhIKCnBheW1lbnRfaWQYAiABKAkSEwoLbWVyY2hhbnRfaWQYAyABKAkSDgoGYW1vdW50GAQgASgDEhAKCGN1cnJlbmN5GAUgASgJEi4KBnN0YXR1cxgGIAEoDjIeLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kU3RhdHVzEhkKEWNoYW5uZWxfcmVmdW5kX2lkGAcgASgJEg4KBnJlYXNvbhgIIAEoCRIUCgxmYWlsdXJlX2NvZGUYCSABKAkSFwoPZmFpbHVyZV9tZXNzYWdlGAogASgJEi4KCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wItECChRDcmVhdGVQYXltZW50UmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSGQoRbWVyY2hhbnRfb3JkZXJfbm8YAiABKAkSDgoGYW1vdW50GAMgASgDEhAKCGN1cnJlbmN5GAQgASgJEg8KB2NoYW5uZWwYBSABKAkSFgoOcGF5bWVudF9tZXRob2QYBiABKAkSEwoLZGVzY3JpcHRpb24YByABKAkSLAoIY3VzdG9tZXIYCCABKAsyGi5rYXNzYS5nYXRld2F5LnYxLkN1c3RvbWVyEkYKCG1ldGFkYXRhGAkgAygLMjQua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVQYXltZW50UmVxdWVzdC5NZXRhZGF0YUVudHJ5Gi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJDChVDcmVhdGVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudCInChFHZXRQYXltZW50UmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJIkAKEkdldFBheW1lbnRSZXNwb25zZRIqCgdwYXltZW50GAEgASgLMhkua2Fzc2EuZ2F0ZXdheS52MS5QYXltZW50IogBChNMaXN0UGF5bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEi8KBnN0YXR1cxgDIAEoDjIfLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudFN0YXR1cxIZChFtZXJjaGFudF9vcmRlcl9ubxgEIAEoCSJcChRMaXN0UGF5bWVudHNSZXNwb25zZRIrCghwYXltZW50cxgBIAMoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKgoUQ2FuY2VsUGF5bWVudFJlcXVlc3QSEgoKcGF5bWVudF9pZBgBIAEoCSJDChVDYW5jZWxQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudCJiChNDcmVhdGVSZWZ1bmRSZXF1ZXN0EhcKD2lkZW1wb3RlbmN5X2tleRgBIAEoCRISCgpwYXltZW50X2lkGAIgASgJEg4KBmFtb3VudBgDIAEoAxIOCgZyZWFzb24YBCABKAkiQAoUQ3JlYXRlUmVmdW5kUmVzcG9uc2USKAoGcmVmdW5kGAEgASgLMhgua2Fzc2EuZ2F0ZXdheS52MS5SZWZ1bmQiJQoQR2V0UmVmdW5kUmVxdWVzdBIRCglyZWZ1bmRfaWQYASABKAkiPQoRR2V0UmVmdW5kUmVzcG9uc2USKAoGcmVmdW5kGAEgASgLMhgua2Fzc2EuZ2F0ZXdheS52MS5SZWZ1bmQifwoSTGlzdFJlZnVuZHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEhIKCnBheW1lbnRfaWQYAyABKAkSLgoGc3RhdHVzGAQgASgOMh4ua2Fzc2EuZ2F0ZXdheS52MS5SZWZ1bmRTdGF0dXMiWQoTTGlzdFJlZnVuZHNSZXNwb25zZRIpCgdyZWZ1bmRzGAEgAygLMhgua2Fzc2EuZ2F0ZXdheS52MS5SZWZ1bmQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIpoBCgxQYXltZW50RXZlbnQSEgoKc3ViamVjdF9pZBgBIAEoCRITCgtmcm9tX3N0YXR1cxgCIAEoCRIRCgl0b19zdGF0dXMYAyABKAkSLwoLb2NjdXJyZWRfYXQYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg4KBnJlYXNvbhgFIAEoCRINCgVhY3RvchgGIAEoCSJVChhMaXN0UGF5bWVudEV2ZW50c1JlcXVlc3QSEgoKcGF5bWVudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCSJkChlMaXN0UGF5bWVudEV2ZW50c1Jlc3BvbnNlEi4KBmV2ZW50cxgBIAMoCzIeLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudEV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSrBAQoNUGF5bWVudFN0YXR1cxIeChpQQVlNRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEhoKFlBBWU1FTlRfU1RBVFVTX1BFTkRJTkcQARIdChlQQVlNRU5UX1NUQVRVU19QUk9DRVNTSU5HEAISHAoYUEFZTUVOVF9TVEFUVVNfU1VDQ0VFREVEEAMSGQoVUEFZTUVOVF9TVEFUVVNfRkFJTEVEEAQSHAoYUEFZTUVOVF9TVEFUVVNfQ0FOQ0VMTEVEEAUqfwoMUmVmdW5kU3RhdHVzEh0KGVJFRlVORF9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVSRUZVTkRfU1RBVFVTX1BFTkRJTkcQARIbChdSRUZVTkRfU1RBVFVTX1NVQ0NFRURFRBACEhgKFFJFRlVORF9TVEFUVVNfRkFJTEVEEAMyswYKDkdhdGV3YXlTZXJ2aWNlEmUKDUNyZWF0ZVBheW1lbnQSJi5rYXNzYS5nYXRld2F5LnYxLkNyZWF0ZVBheW1lbnRSZXF1ZXN0Gicua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVQYXltZW50UmVzcG9uc2UiA5ACAhJcCgpHZXRQYXltZW50EiMua2Fzc2EuZ2F0ZXdheS52MS5HZXRQYXltZW50UmVxdWVzdBokLmthc3NhLmdhdGV3YXkudjEuR2V0UGF5bWVudFJlc3BvbnNlIgOQAgESYgoMTGlzdFBheW1lbnRzEiUua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UGF5bWVudHNSZXF1ZXN0GiYua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UGF5bWVudHNSZXNwb25zZSIDkAIBEmUKDUNhbmNlbFBheW1lbnQSJi5rYXNzYS5nYXRld2F5LnYxLkNhbmNlbFBheW1lbnRSZXF1ZXN0Gicua2Fzc2EuZ2F0ZXdheS52MS5DYW5jZWxQYXltZW50UmVzcG9uc2UiA5ACAhJiCgxDcmVhdGVSZWZ1bmQSJS5rYXNzYS5nYXRld2F5LnYxLkNyZWF0ZVJlZnVuZFJlcXVlc3QaJi5rYXNzYS5nYXRld2F5LnYxLkNyZWF0ZVJlZnVuZFJlc3BvbnNlIgOQAgISWQoJR2V0UmVmdW5kEiIua2Fzc2EuZ2F0ZXdheS52MS5HZXRSZWZ1bmRSZXF1ZXN0GiMua2Fzc2EuZ2F0ZXdheS52MS5HZXRSZWZ1bmRSZXNwb25zZSIDkAIBEl8KC0xpc3RSZWZ1bmRzEiQua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UmVmdW5kc1JlcXVlc3QaJS5rYXNzYS5nYXRld2F5LnYxLkxpc3RSZWZ1bmRzUmVzcG9uc2UiA5ACARJxChFMaXN0UGF5bWVudEV2ZW50cxIqLmthc3NhLmdhdGV3YXkudjEuTGlzdFBheW1lbnRFdmVudHNSZXF1ZXN0Gisua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UGF5bWVudEV2ZW50c1Jlc3BvbnNlIgOQAgFiBnByb3RvMw", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5rYXNzYS9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SEGthc3NhLmdhdGV3YXkudjEiOAoIQ3VzdG9tZXISDQoFZW1haWwYASABKAkSCgoCaXAYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJIoEGCgdQYXltZW50EgoKAmlkGAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEhkKEW1lcmNoYW50X29yZGVyX25vGAMgASgJEhAKCG9yZGVyX2lkGAQgASgJEg4KBmFtb3VudBgFIAEoAxIQCghjdXJyZW5jeRgGIAEoCRIvCgZzdGF0dXMYByABKA4yHy5rYXNzYS5nYXRld2F5LnYxLlBheW1lbnRTdGF0dXMSFwoPcmVmdW5kZWRfYW1vdW50GAggASgDEg8KB2NoYW5uZWwYCSABKAkSGgoSY2hhbm5lbF9wYXltZW50X2lkGAogASgJEhQKDGZhaWx1cmVfY29kZRgLIAEoCRIXCg9mYWlsdXJlX21lc3NhZ2UYDCABKAkSEgoKcmlza19zY29yZRgNIAEoBRIuCgpjcmVhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkZXNjcmlwdGlvbhgQIAEoCRI5CghtZXRhZGF0YRgRIAMoCzInLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudC5NZXRhZGF0YUVudHJ5EjcKDmNhcHR1cmVfbWV0aG9kGBIgASgOMh8ua2Fzc2EuZ2F0ZXdheS52MS5DYXB0dXJlTWV0aG9kEhkKEWFtb3VudF9jYXB0dXJhYmxlGBMgASgDEhcKD2Ftb3VudF9jYXB0dXJlZBgUIAEoAxIvCgtjYXB0dXJlZF9hdBgVIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY2FuY2VsbGVkX2F0GBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIbChNjYW5jZWxsYXRpb25fcmVhc29uGBcgASgJGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLJAgoGUmVmdW5kEgoKAmlkGAEgASgJEhIKCnBheW1lbnRfaWQYAiABKAkSEwoLbWVyY2hhbnRfaWQYAyABKAkSDgoGYW1vdW50GAQgASgDEhAKCGN1cnJlbmN5GAUgASgJEi4KBnN0YXR1cxgGIAEoDjIeLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kU3RhdHVzEhkKEWNoYW5uZWxfcmVmdW5kX2lkGAcgASgJEg4KBnJlYXNvbhgIIAEoCRIUCgxmYWlsdXJlX2NvZGUYCSABKAkSFwoPZmFpbHVyZV9tZXNzYWdlGAogASgJEi4KCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIooDChRDcmVhdGVQYXltZW50UmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSGQoRbWVyY2hhbnRfb3JkZXJfbm8YAiABKAkSDgoGYW1vdW50GAMgASgDEhAKCGN1cnJlbmN5GAQgASgJEg8KB2NoYW5uZWwYBSABKAkSFgoOcGF5bWVudF9tZXRob2QYBiABKAkSEwoLZGVzY3JpcHRpb24YByABKAkSLAoIY3VzdG9tZXIYCCABKAsyGi5rYXNzYS5nYXRld2F5LnYxLkN1c3RvbWVyEkYKCG1ldGFkYXRhGAkgAygLMjQua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVQYXltZW50UmVxdWVzdC5NZXRhZGF0YUVudHJ5EjcKDmNhcHR1cmVfbWV0aG9kGAogASgOMh8ua2Fzc2EuZ2F0ZXdheS52MS5DYXB0dXJlTWV0aG9kGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJDChVDcmVhdGVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudCInChFHZXRQYXltZW50UmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJIkAKEkdldFBheW1lbnRSZXNwb25zZRIqCgdwYXltZW50GAEgASgLMhkua2Fzc2EuZ2F0ZXdheS52MS5QYXltZW50IogBChNMaXN0UGF5bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEi8KBnN0YXR1cxgDIAEoDjIfLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudFN0YXR1cxIZChFtZXJjaGFudF9vcmRlcl9ubxgEIAEoCSJcChRMaXN0UGF5bWVudHNSZXNwb25zZRIrCghwYXltZW50cxgBIAMoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiegoVQ2FwdHVyZVBheW1lbnRSZXF1ZXN0EhIKCnBheW1lbnRfaWQYASABKAkSHgoRYW1vdW50X3RvX2NhcHR1cmUYAiABKANIAIgBARIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAlCFAoSX2Ftb3VudF90b19jYXB0dXJlIkQKFkNhcHR1cmVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudCJHChRDYW5jZWxQYXltZW50UmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJEhsKE2NhbmNlbGxhdGlvbl9yZWFzb24YAiABKAkiQwoVQ2FuY2VsUGF5bWVudFJlc3BvbnNlEioKB3BheW1lbnQYASABKAsyGS5rYXNzYS5nYXRld2F5LnYxLlBheW1lbnQiYgoTQ3JlYXRlUmVmdW5kUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSEgoKcGF5bWVudF9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSDgoGcmVhc29uGAQgASgJIkAKFENyZWF0ZVJlZnVuZFJlc3BvbnNlEigKBnJlZnVuZBgBIAEoCzIYLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kIiUKEEdldFJlZnVuZFJlcXVlc3QSEQoJcmVmdW5kX2lkGAEgASgJIj0KEUdldFJlZnVuZFJlc3BvbnNlEigKBnJlZnVuZBgBIAEoCzIYLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kIn8KEkxpc3RSZWZ1bmRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRISCgpwYXltZW50X2lkGAMgASgJEi4KBnN0YXR1cxgEIAEoDjIeLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kU3RhdHVzIlkKE0xpc3RSZWZ1bmRzUmVzcG9uc2USKQoHcmVmdW5kcxgBIAMoCzIYLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKaAQoMUGF5bWVudEV2ZW50EhIKCnN1YmplY3RfaWQYASABKAkSEwoLZnJvbV9zdGF0dXMYAiABKAkSEQoJdG9fc3RhdHVzGAMgASgJEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBSABKAkSDQoFYWN0b3IYBiABKAkiVQoYTGlzdFBheW1lbnRFdmVudHNSZXF1ZXN0EhIKCnBheW1lbnRfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZAoZTGlzdFBheW1lbnRFdmVudHNSZXNwb25zZRIuCgZldmVudHMYASADKAsyHi5rYXNzYS5nYXRld2F5LnYxLlBheW1lbnRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkq5gEKDVBheW1lbnRTdGF0dXMSHgoaUEFZTUVOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZQQVlNRU5UX1NUQVRVU19QRU5ESU5HEAESHQoZUEFZTUVOVF9TVEFUVVNfUFJPQ0VTU0lORxACEhwKGFBBWU1FTlRfU1RBVFVTX1NVQ0NFRURFRBADEhkKFVBBWU1FTlRfU1RBVFVTX0ZBSUxFRBAEEhwKGFBBWU1FTlRfU1RBVFVTX0NBTkNFTExFRBAFEiMKH1BBWU1FTlRfU1RBVFVTX1JFUVVJUkVTX0NBUFRVUkUQBipoCg1DYXB0dXJlTWV0aG9kEh4KGkNBUFRVUkVfTUVUSE9EX1VOU1BFQ0lGSUVEEAASHAoYQ0FQVFVSRV9NRVRIT0RfQVVUT01BVElDEAESGQoVQ0FQVFVSRV9NRVRIT0RfTUFOVUFMEAIqfwoMUmVmdW5kU3RhdHVzEh0KGVJFRlVORF9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVSRUZVTkRfU1RBVFVTX1BFTkRJTkcQARIbChdSRUZVTkRfU1RBVFVTX1NVQ0NFRURFRBACEhgKFFJFRlVORF9TVEFUVVNfRkFJTEVEEAMynQcKDkdhdGV3YXlTZXJ2aWNlEmUKDUNyZWF0ZVBheW1lbnQSJi5rYXNzYS5nYXRld2F5LnYxLkNyZWF0ZVBheW1lbnRSZXF1ZXN0Gicua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVQYXltZW50UmVzcG9uc2UiA5ACAhJcCgpHZXRQYXltZW50EiMua2Fzc2EuZ2F0ZXdheS52MS5HZXRQYXltZW50UmVxdWVzdBokLmthc3NhLmdhdGV3YXkudjEuR2V0UGF5bWVudFJlc3BvbnNlIgOQAgESYgoMTGlzdFBheW1lbnRzEiUua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UGF5bWVudHNSZXF1ZXN0GiYua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UGF5bWVudHNSZXNwb25zZSIDkAIBEmgKDkNhcHR1cmVQYXltZW50Eicua2Fzc2EuZ2F0ZXdheS52MS5DYXB0dXJlUGF5bWVudFJlcXVlc3QaKC5rYXNzYS5nYXRld2F5LnYxLkNhcHR1cmVQYXltZW50UmVzcG9uc2UiA5ACAhJlCg1DYW5jZWxQYXltZW50EiYua2Fzc2EuZ2F0ZXdheS52MS5DYW5jZWxQYXltZW50UmVxdWVzdBonLmthc3NhLmdhdGV3YXkudjEuQ2FuY2VsUGF5bWVudFJlc3BvbnNlIgOQAgISYgoMQ3JlYXRlUmVmdW5kEiUua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVSZWZ1bmRSZXF1ZXN0GiYua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVSZWZ1bmRSZXNwb25zZSIDkAICElkKCUdldFJlZnVuZBIiLmthc3NhLmdhdGV3YXkudjEuR2V0UmVmdW5kUmVxdWVzdBojLmthc3NhLmdhdGV3YXkudjEuR2V0UmVmdW5kUmVzcG9uc2UiA5ACARJfCgtMaXN0UmVmdW5kcxIkLmthc3NhLmdhdGV3YXkudjEuTGlzdFJlZnVuZHNSZXF1ZXN0GiUua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UmVmdW5kc1Jlc3BvbnNlIgOQAgEScQoRTGlzdFBheW1lbnRFdmVudHMSKi5rYXNzYS5nYXRld2F5LnYxLkxpc3RQYXltZW50RXZlbnRzUmVxdWVzdBorLmthc3NhLmdhdGV3YXkudjEuTGlzdFBheW1lbnRFdmVudHNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * Customer describes who pays; every field is optional and only used for risk assessment.
@@ -136,7 +136,9 @@ export type Payment = Message<"kassa.gateway.v1.Payment"> & {
    *   `service_unavailable`    an internal service needed before the charge was unreachable; nothing
    *                            was sent to the channel;
    *   `deadline_exceeded`      the caller's deadline ran out before the charge was sent; nothing was
-   *                            sent to the channel.
+   *                            sent to the channel;
+   *   `capture_declined`       (manual capture) the channel declined the capture; nothing was taken;
+   *   `authorization_expired`  (manual capture) the hold lapsed at the channel before the capture.
    * More codes may be added; treat an unknown code as a generic failure.
    *
    * @generated from field: string failure_code = 11;
@@ -184,6 +186,51 @@ export type Payment = Message<"kassa.gateway.v1.Payment"> & {
    * @generated from field: map<string, string> metadata = 17;
    */
   metadata: { [key: string]: string };
+
+  /**
+   * When the money is taken; AUTOMATIC or MANUAL, never UNSPECIFIED.
+   *
+   * @generated from field: kassa.gateway.v1.CaptureMethod capture_method = 18;
+   */
+  captureMethod: CaptureMethod;
+
+  /**
+   * What CapturePayment can still take, minor units of `currency`: `amount` while REQUIRES_CAPTURE,
+   * 0 otherwise.
+   *
+   * @generated from field: int64 amount_capturable = 19;
+   */
+  amountCapturable: bigint;
+
+  /**
+   * What was taken, minor units of `currency`: `amount` for a SUCCEEDED automatic payment, the
+   * captured amount for a SUCCEEDED manual one, 0 otherwise. Refunds are limited by it.
+   *
+   * @generated from field: int64 amount_captured = 20;
+   */
+  amountCaptured: bigint;
+
+  /**
+   * When the money was taken (UTC); unset unless SUCCEEDED.
+   *
+   * @generated from field: google.protobuf.Timestamp captured_at = 21;
+   */
+  capturedAt?: Timestamp | undefined;
+
+  /**
+   * When the payment was cancelled (UTC); unset unless CANCELLED.
+   *
+   * @generated from field: google.protobuf.Timestamp cancelled_at = 22;
+   */
+  cancelledAt?: Timestamp | undefined;
+
+  /**
+   * Why it was cancelled, as sent in CancelPayment (may be empty), or `expired` when its
+   * authorization was left uncaptured past the capture expiry; empty unless CANCELLED.
+   *
+   * @generated from field: string cancellation_reason = 23;
+   */
+  cancellationReason: string;
 };
 
 /**
@@ -369,6 +416,14 @@ export type CreatePaymentRequest = Message<"kassa.gateway.v1.CreatePaymentReques
    * @generated from field: map<string, string> metadata = 9;
    */
   metadata: { [key: string]: string };
+
+  /**
+   * When the money is taken. UNSPECIFIED → AUTOMATIC. MANUAL only authorizes: the payment stops at
+   * REQUIRES_CAPTURE until CapturePayment or CancelPayment. Part of the request for idempotency.
+   *
+   * @generated from field: kassa.gateway.v1.CaptureMethod capture_method = 10;
+   */
+  captureMethod: CaptureMethod;
 };
 
 /**
@@ -513,7 +568,65 @@ export const ListPaymentsResponseSchema: GenMessage<ListPaymentsResponse> = /*@_
   messageDesc(file_kassa_gateway_v1_gateway, 8);
 
 /**
- * CancelPaymentRequest names the payment to void.
+ * CapturePaymentRequest asks to take all or part of an authorized payment.
+ *
+ * @generated from message kassa.gateway.v1.CapturePaymentRequest
+ */
+export type CapturePaymentRequest = Message<"kassa.gateway.v1.CapturePaymentRequest"> & {
+  /**
+   * Required. Payment id, `pay_…`; must be REQUIRES_CAPTURE.
+   *
+   * @generated from field: string payment_id = 1;
+   */
+  paymentId: string;
+
+  /**
+   * Optional. Amount to take in minor units of the payment's currency; > 0 and at most the payment's
+   * `amount`. Unset → the whole amount. The rest of the hold is released.
+   *
+   * @generated from field: optional int64 amount_to_capture = 2;
+   */
+  amountToCapture?: bigint | undefined;
+
+  /**
+   * Required. Client-chosen unique key for this capture, 1–255 printable ASCII characters. Reuse it
+   * when retrying; see CapturePayment for the semantics.
+   *
+   * @generated from field: string idempotency_key = 3;
+   */
+  idempotencyKey: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.CapturePaymentRequest.
+ * Use `create(CapturePaymentRequestSchema)` to create a new message.
+ */
+export const CapturePaymentRequestSchema: GenMessage<CapturePaymentRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 9);
+
+/**
+ * CapturePaymentResponse carries the payment after its capture.
+ *
+ * @generated from message kassa.gateway.v1.CapturePaymentResponse
+ */
+export type CapturePaymentResponse = Message<"kassa.gateway.v1.CapturePaymentResponse"> & {
+  /**
+   * The payment: SUCCEEDED, FAILED (capture declined) or PROCESSING (outcome pending).
+   *
+   * @generated from field: kassa.gateway.v1.Payment payment = 1;
+   */
+  payment?: Payment | undefined;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.CapturePaymentResponse.
+ * Use `create(CapturePaymentResponseSchema)` to create a new message.
+ */
+export const CapturePaymentResponseSchema: GenMessage<CapturePaymentResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 10);
+
+/**
+ * CancelPaymentRequest names the payment to cancel.
  *
  * @generated from message kassa.gateway.v1.CancelPaymentRequest
  */
@@ -524,6 +637,14 @@ export type CancelPaymentRequest = Message<"kassa.gateway.v1.CancelPaymentReques
    * @generated from field: string payment_id = 1;
    */
   paymentId: string;
+
+  /**
+   * Optional free text recorded as the payment's `cancellation_reason`, at most 500 characters
+   * (e.g. `requested_by_customer`).
+   *
+   * @generated from field: string cancellation_reason = 2;
+   */
+  cancellationReason: string;
 };
 
 /**
@@ -531,7 +652,7 @@ export type CancelPaymentRequest = Message<"kassa.gateway.v1.CancelPaymentReques
  * Use `create(CancelPaymentRequestSchema)` to create a new message.
  */
 export const CancelPaymentRequestSchema: GenMessage<CancelPaymentRequest> = /*@__PURE__*/
-  messageDesc(file_kassa_gateway_v1_gateway, 9);
+  messageDesc(file_kassa_gateway_v1_gateway, 11);
 
 /**
  * CancelPaymentResponse carries the cancelled payment.
@@ -540,7 +661,7 @@ export const CancelPaymentRequestSchema: GenMessage<CancelPaymentRequest> = /*@_
  */
 export type CancelPaymentResponse = Message<"kassa.gateway.v1.CancelPaymentResponse"> & {
   /**
-   * The payment, status CANCELLED.
+   * The payment: CANCELLED, or PROCESSING while the void at the channel is not confirmed yet.
    *
    * @generated from field: kassa.gateway.v1.Payment payment = 1;
    */
@@ -552,7 +673,7 @@ export type CancelPaymentResponse = Message<"kassa.gateway.v1.CancelPaymentRespo
  * Use `create(CancelPaymentResponseSchema)` to create a new message.
  */
 export const CancelPaymentResponseSchema: GenMessage<CancelPaymentResponse> = /*@__PURE__*/
-  messageDesc(file_kassa_gateway_v1_gateway, 10);
+  messageDesc(file_kassa_gateway_v1_gateway, 12);
 
 /**
  * CreateRefundRequest asks to refund `amount` of a SUCCEEDED payment.
@@ -596,7 +717,7 @@ export type CreateRefundRequest = Message<"kassa.gateway.v1.CreateRefundRequest"
  * Use `create(CreateRefundRequestSchema)` to create a new message.
  */
 export const CreateRefundRequestSchema: GenMessage<CreateRefundRequest> = /*@__PURE__*/
-  messageDesc(file_kassa_gateway_v1_gateway, 11);
+  messageDesc(file_kassa_gateway_v1_gateway, 13);
 
 /**
  * CreateRefundResponse carries the refund, whatever its outcome.
@@ -617,7 +738,7 @@ export type CreateRefundResponse = Message<"kassa.gateway.v1.CreateRefundRespons
  * Use `create(CreateRefundResponseSchema)` to create a new message.
  */
 export const CreateRefundResponseSchema: GenMessage<CreateRefundResponse> = /*@__PURE__*/
-  messageDesc(file_kassa_gateway_v1_gateway, 12);
+  messageDesc(file_kassa_gateway_v1_gateway, 14);
 
 /**
  * GetRefundRequest names one refund.
@@ -638,7 +759,7 @@ export type GetRefundRequest = Message<"kassa.gateway.v1.GetRefundRequest"> & {
  * Use `create(GetRefundRequestSchema)` to create a new message.
  */
 export const GetRefundRequestSchema: GenMessage<GetRefundRequest> = /*@__PURE__*/
-  messageDesc(file_kassa_gateway_v1_gateway, 13);
+  messageDesc(file_kassa_gateway_v1_gateway, 15);
 
 /**
  * GetRefundResponse carries the refund.
@@ -659,7 +780,7 @@ export type GetRefundResponse = Message<"kassa.gateway.v1.GetRefundResponse"> & 
  * Use `create(GetRefundResponseSchema)` to create a new message.
  */
 export const GetRefundResponseSchema: GenMessage<GetRefundResponse> = /*@__PURE__*/
-  messageDesc(file_kassa_gateway_v1_gateway, 14);
+  messageDesc(file_kassa_gateway_v1_gateway, 16);
 
 /**
  * ListRefundsRequest selects a page of the caller's refunds; filters combine with AND.
@@ -702,7 +823,7 @@ export type ListRefundsRequest = Message<"kassa.gateway.v1.ListRefundsRequest"> 
  * Use `create(ListRefundsRequestSchema)` to create a new message.
  */
 export const ListRefundsRequestSchema: GenMessage<ListRefundsRequest> = /*@__PURE__*/
-  messageDesc(file_kassa_gateway_v1_gateway, 15);
+  messageDesc(file_kassa_gateway_v1_gateway, 17);
 
 /**
  * ListRefundsResponse is one page of refunds, newest first.
@@ -730,7 +851,7 @@ export type ListRefundsResponse = Message<"kassa.gateway.v1.ListRefundsResponse"
  * Use `create(ListRefundsResponseSchema)` to create a new message.
  */
 export const ListRefundsResponseSchema: GenMessage<ListRefundsResponse> = /*@__PURE__*/
-  messageDesc(file_kassa_gateway_v1_gateway, 16);
+  messageDesc(file_kassa_gateway_v1_gateway, 18);
 
 /**
  * PaymentEvent is one status transition of a payment or of one of its refunds.
@@ -789,7 +910,7 @@ export type PaymentEvent = Message<"kassa.gateway.v1.PaymentEvent"> & {
  * Use `create(PaymentEventSchema)` to create a new message.
  */
 export const PaymentEventSchema: GenMessage<PaymentEvent> = /*@__PURE__*/
-  messageDesc(file_kassa_gateway_v1_gateway, 17);
+  messageDesc(file_kassa_gateway_v1_gateway, 19);
 
 /**
  * ListPaymentEventsRequest selects a page of one payment's history.
@@ -825,7 +946,7 @@ export type ListPaymentEventsRequest = Message<"kassa.gateway.v1.ListPaymentEven
  * Use `create(ListPaymentEventsRequestSchema)` to create a new message.
  */
 export const ListPaymentEventsRequestSchema: GenMessage<ListPaymentEventsRequest> = /*@__PURE__*/
-  messageDesc(file_kassa_gateway_v1_gateway, 18);
+  messageDesc(file_kassa_gateway_v1_gateway, 20);
 
 /**
  * ListPaymentEventsResponse is one page of a payment's history, oldest first.
@@ -853,13 +974,16 @@ export type ListPaymentEventsResponse = Message<"kassa.gateway.v1.ListPaymentEve
  * Use `create(ListPaymentEventsResponseSchema)` to create a new message.
  */
 export const ListPaymentEventsResponseSchema: GenMessage<ListPaymentEventsResponse> = /*@__PURE__*/
-  messageDesc(file_kassa_gateway_v1_gateway, 19);
+  messageDesc(file_kassa_gateway_v1_gateway, 21);
 
 /**
  * PaymentStatus is where a payment is in its life.
  *
  * Transitions: PENDING → PROCESSING → SUCCEEDED | FAILED; PENDING → FAILED (risk rejection, or a
- * failure before anything was sent to the channel); authorized → CANCELLED (with manual capture, later).
+ * failure before anything was sent to the channel). With manual capture: PENDING → PROCESSING →
+ * REQUIRES_CAPTURE (authorized) | FAILED; REQUIRES_CAPTURE → PROCESSING (capture in flight) →
+ * SUCCEEDED | FAILED; REQUIRES_CAPTURE → PROCESSING (void in flight) → CANCELLED (CancelPayment, or
+ * uncaptured past the gateway's capture expiry, reason `expired`); PENDING → CANCELLED.
  * SUCCEEDED, FAILED and CANCELLED are final. A fully refunded payment stays SUCCEEDED with
  * `refunded_amount` == `amount`.
  *
@@ -904,11 +1028,20 @@ export enum PaymentStatus {
   FAILED = 4,
 
   /**
-   * Voided before capture by CancelPayment (manual capture, later). Final.
+   * Cancelled before any money was taken: by CancelPayment, or its authorization expired uncaptured.
+   * See `cancelled_at`, `cancellation_reason`. Final.
    *
    * @generated from enum value: PAYMENT_STATUS_CANCELLED = 5;
    */
   CANCELLED = 5,
+
+  /**
+   * Authorized (`capture_method` MANUAL): `amount_capturable` is held on the payment method until
+   * CapturePayment takes it or CancelPayment releases it; nothing is in the ledger yet.
+   *
+   * @generated from enum value: PAYMENT_STATUS_REQUIRES_CAPTURE = 6;
+   */
+  REQUIRES_CAPTURE = 6,
 }
 
 /**
@@ -916,6 +1049,42 @@ export enum PaymentStatus {
  */
 export const PaymentStatusSchema: GenEnum<PaymentStatus> = /*@__PURE__*/
   enumDesc(file_kassa_gateway_v1_gateway, 0);
+
+/**
+ * CaptureMethod says when an authorized payment's money is taken.
+ *
+ * @generated from enum kassa.gateway.v1.CaptureMethod
+ */
+export enum CaptureMethod {
+  /**
+   * Not set: AUTOMATIC.
+   *
+   * @generated from enum value: CAPTURE_METHOD_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Charged at once: CreatePayment ends SUCCEEDED (or FAILED).
+   *
+   * @generated from enum value: CAPTURE_METHOD_AUTOMATIC = 1;
+   */
+  AUTOMATIC = 1,
+
+  /**
+   * Only authorized: CreatePayment ends REQUIRES_CAPTURE (or FAILED); CapturePayment takes the money
+   * later, CancelPayment releases it. An authorization left uncaptured past the gateway's capture
+   * expiry (default 7 days) is voided and the payment CANCELLED with reason `expired`.
+   *
+   * @generated from enum value: CAPTURE_METHOD_MANUAL = 2;
+   */
+  MANUAL = 2,
+}
+
+/**
+ * Describes the enum kassa.gateway.v1.CaptureMethod.
+ */
+export const CaptureMethodSchema: GenEnum<CaptureMethod> = /*@__PURE__*/
+  enumDesc(file_kassa_gateway_v1_gateway, 1);
 
 /**
  * RefundStatus is where a refund is in its life: PENDING → SUCCEEDED | FAILED.
@@ -957,7 +1126,7 @@ export enum RefundStatus {
  * Describes the enum kassa.gateway.v1.RefundStatus.
  */
 export const RefundStatusSchema: GenEnum<RefundStatus> = /*@__PURE__*/
-  enumDesc(file_kassa_gateway_v1_gateway, 1);
+  enumDesc(file_kassa_gateway_v1_gateway, 2);
 
 /**
  * GatewayService is Kassa's public, merchant-facing API: take payments and refund them.
@@ -1041,10 +1210,43 @@ export const GatewayService: GenService<{
     output: typeof ListPaymentsResponseSchema;
   },
   /**
-   * CancelPayment voids an authorized, not yet captured payment (status → CANCELLED; nothing is ever
-   * captured). It arrives together with manual capture (`capture_method`); until then every call
-   * answers UNIMPLEMENTED. Once available: cancelling an already CANCELLED payment returns it unchanged;
-   * a payment that is not in a cancellable state → FAILED_PRECONDITION; NOT_FOUND as for GetPayment.
+   * CapturePayment takes all or part of an authorized payment (`capture_method` MANUAL, status
+   * REQUIRES_CAPTURE), once. A partial capture releases the rest of the hold for good.
+   *
+   * Flow: the capture is claimed on the payment first (status → PROCESSING, so a racing CancelPayment
+   * or second capture cannot also reach the channel), then the channel captures. The response carries
+   * the outcome: SUCCEEDED (`amount_captured` set, the ledger records the captured amount, the order
+   * is marked paid), FAILED (the capture was declined, e.g. `capture_declined` or
+   * `authorization_expired`; nothing was taken), or PROCESSING when the channel's answer did not arrive
+   * in time — the reconciler then finishes the capture; poll GetPayment.
+   *
+   * Idempotency: the same `idempotency_key` with the same amount → the payment in its current state,
+   * never a second capture; the same key with a different amount → ALREADY_EXISTS. Only one capture
+   * per payment: a capture under another key once one was made → FAILED_PRECONDITION.
+   *
+   * Errors: INVALID_ARGUMENT (field named; `amount_to_capture` ≤ 0 or above the payment's `amount`),
+   * NOT_FOUND (unknown, or another merchant's), FAILED_PRECONDITION (not REQUIRES_CAPTURE: not a manual
+   * payment, still PROCESSING, cancelled, failed, or already captured), ALREADY_EXISTS,
+   * UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED.
+   *
+   * @generated from rpc kassa.gateway.v1.GatewayService.CapturePayment
+   */
+  capturePayment: {
+    methodKind: "unary";
+    input: typeof CapturePaymentRequestSchema;
+    output: typeof CapturePaymentResponseSchema;
+  },
+  /**
+   * CancelPayment cancels a payment that has not taken any money: status → CANCELLED with
+   * `cancelled_at` and `cancellation_reason`; its order is cancelled. A PENDING payment (nothing sent
+   * to the channel yet) is cancelled at once; a REQUIRES_CAPTURE payment's authorization is voided at
+   * the channel first (the payment shows PROCESSING until the void is confirmed; the reconciler
+   * finishes a void whose answer was lost). Nothing is ever captured from a cancelled payment.
+   * Cancelling a CANCELLED payment (or one whose void is in flight) returns it unchanged.
+   * Errors: INVALID_ARGUMENT (`payment_id`, `cancellation_reason` too long), NOT_FOUND (unknown, or
+   * another merchant's), FAILED_PRECONDITION (SUCCEEDED: money was taken, refund it with CreateRefund;
+   * PROCESSING: the outcome at the channel is not known yet, or a capture is in flight; FAILED),
+   * UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED.
    *
    * @generated from rpc kassa.gateway.v1.GatewayService.CancelPayment
    */
@@ -1057,8 +1259,10 @@ export const GatewayService: GenService<{
    * CreateRefund returns money of a SUCCEEDED payment to the customer, fully or in parts.
    *
    * The refund is reserved against the payment first: `amount` must be > 0 and the pending plus
-   * succeeded refunds of the payment plus `amount` must not exceed the payment's amount, otherwise
-   * FAILED_PRECONDITION (nothing is written). Then the channel refunds it. The response carries the
+   * succeeded refunds of the payment plus `amount` must not exceed the payment's `amount_captured`
+   * (its amount, unless a manual capture took less), otherwise FAILED_PRECONDITION (nothing is
+   * written). Refunds of a manually captured payment are not supported yet (the channel refunds
+   * charges only): within that limit they are FAILED_PRECONDITION too, nothing written. Then the channel refunds it. The response carries the
    * outcome: SUCCEEDED (the payment's `refunded_amount` grows), FAILED (with `failure_code`; the amount
    * becomes refundable again), or PENDING when the channel's answer is not known yet — the reconciler
    * finishes it; poll GetRefund. A declined refund is NOT an RPC error.
@@ -1067,8 +1271,8 @@ export const GatewayService: GenService<{
    * in its current state, never a second refund; same key with any field different → ALREADY_EXISTS.
    *
    * Errors: INVALID_ARGUMENT (field named), NOT_FOUND (payment unknown or another merchant's),
-   * FAILED_PRECONDITION (payment not SUCCEEDED, or amount exceeds what is left to refund),
-   * ALREADY_EXISTS, UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED, UNAVAILABLE.
+   * FAILED_PRECONDITION (payment not SUCCEEDED, amount exceeds what is left to refund, or a manual
+   * capture), ALREADY_EXISTS, UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED, UNAVAILABLE.
    *
    * @generated from rpc kassa.gateway.v1.GatewayService.CreateRefund
    */

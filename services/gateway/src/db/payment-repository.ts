@@ -17,6 +17,7 @@ export type NewPayment = Pick<
   | "channel"
   | "description"
   | "metadata"
+  | "captureMethod"
 > & { at: Date };
 
 /** Why a payment could not be created: the key, or the order number, is taken. */
@@ -26,7 +27,8 @@ export type PaymentConflict =
 
 /** Filters of ListPayments. */
 export interface PaymentFilter {
-  status?: PaymentRow["status"] | undefined;
+  /** Any of these statuses. */
+  status?: PaymentRow["status"][] | undefined;
   merchantOrderNo?: string | undefined;
 }
 
@@ -132,7 +134,7 @@ export const paymentRepository = {
     });
   },
 
-  /** PROCESSING → SUCCEEDED with the channel's charge id. */
+  /** PROCESSING → SUCCEEDED with the channel's charge id: an automatic payment, charged. */
   succeed(
     tx: GatewayDatabase,
     id: string,
@@ -142,10 +144,81 @@ export const paymentRepository = {
   ): Promise<PaymentRow | undefined> {
     return transitionPayment(tx, id, ["PROCESSING"], "SUCCEEDED", cause, at, {
       channelPaymentId,
+      capturedAt: at,
     });
   },
 
-  /** PENDING or PROCESSING → FAILED with a stable code. */
+  /** PROCESSING → REQUIRES_CAPTURE with the channel's authorization id: a manual payment, held. */
+  authorize(
+    tx: GatewayDatabase,
+    id: string,
+    authorizationId: string,
+    at: Date,
+    cause: TransitionCause,
+  ): Promise<PaymentRow | undefined> {
+    return transitionPayment(tx, id, ["PROCESSING"], "REQUIRES_CAPTURE", cause, at, {
+      channelPaymentId: authorizationId,
+    });
+  },
+
+  /**
+   * REQUIRES_CAPTURE → CAPTURING: claims the one capture before the channel is asked, so a
+   * racing capture or cancel finds the payment taken.
+   */
+  claimCapture(
+    db: GatewayDatabase,
+    id: string,
+    capture: { amount: bigint; idempotencyKey: string },
+    at: Date,
+    cause: TransitionCause,
+  ): Promise<PaymentRow | undefined> {
+    return transitionPayment(db, id, ["REQUIRES_CAPTURE"], "CAPTURING", cause, at, {
+      captureAmount: capture.amount,
+      captureIdempotencyKey: capture.idempotencyKey,
+    });
+  },
+
+  /** CAPTURING → SUCCEEDED: the channel took the claimed capture amount. */
+  captured(
+    tx: GatewayDatabase,
+    id: string,
+    at: Date,
+    cause: TransitionCause,
+  ): Promise<PaymentRow | undefined> {
+    return transitionPayment(tx, id, ["CAPTURING"], "SUCCEEDED", cause, at, { capturedAt: at });
+  },
+
+  /**
+   * REQUIRES_CAPTURE → CANCELLING: claims the void before the channel is asked, so a racing
+   * capture finds the payment taken.
+   */
+  claimCancel(
+    db: GatewayDatabase,
+    id: string,
+    reason: string,
+    at: Date,
+    cause: TransitionCause,
+  ): Promise<PaymentRow | undefined> {
+    return transitionPayment(db, id, ["REQUIRES_CAPTURE"], "CANCELLING", cause, at, {
+      cancellationReason: reason,
+    });
+  },
+
+  /** PENDING (nothing sent to the channel) or CANCELLING (the hold is released) → CANCELLED. */
+  cancel(
+    tx: GatewayDatabase,
+    id: string,
+    reason: string,
+    at: Date,
+    cause: TransitionCause,
+  ): Promise<PaymentRow | undefined> {
+    return transitionPayment(tx, id, ["PENDING", "CANCELLING"], "CANCELLED", cause, at, {
+      cancelledAt: at,
+      cancellationReason: reason,
+    });
+  },
+
+  /** PENDING, PROCESSING or CAPTURING → FAILED with a stable code. */
   fail(
     tx: GatewayDatabase,
     id: string,
@@ -153,7 +226,7 @@ export const paymentRepository = {
     at: Date,
     cause: TransitionCause,
   ): Promise<PaymentRow | undefined> {
-    return transitionPayment(tx, id, ["PENDING", "PROCESSING"], "FAILED", cause, at, {
+    return transitionPayment(tx, id, ["PENDING", "PROCESSING", "CAPTURING"], "FAILED", cause, at, {
       failureCode: failure.code,
       failureMessage: failure.message,
       ...(failure.riskScore !== undefined && { riskScore: failure.riskScore }),
@@ -186,7 +259,7 @@ export const paymentRepository = {
     limit: number,
   ): Promise<PaymentRow[]> {
     const where: SQL[] = merchantId ? [eq(payments.merchantId, merchantId)] : [];
-    if (filter.status) where.push(eq(payments.status, filter.status));
+    if (filter.status) where.push(inArray(payments.status, filter.status));
     if (filter.merchantOrderNo) where.push(eq(payments.merchantOrderNo, filter.merchantOrderNo));
     if (after) where.push(lt(payments.id, after));
     return db
@@ -200,7 +273,7 @@ export const paymentRepository = {
   /** Payments left in a status since before `before`, oldest first: the reconciler's work. */
   stuck(
     db: GatewayDatabase,
-    status: "PENDING" | "PROCESSING",
+    status: "PENDING" | "PROCESSING" | "REQUIRES_CAPTURE" | "CAPTURING" | "CANCELLING",
     before: Date,
     limit: number,
   ): Promise<PaymentRow[]> {

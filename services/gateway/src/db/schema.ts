@@ -15,14 +15,26 @@ import {
 /** The Postgres schema the gateway owns: payments, refunds, idempotency and the outbox. */
 export const gatewaySchema = pgSchema("gateway");
 
-/** PENDING → PROCESSING → SUCCEEDED | FAILED; PENDING → FAILED; CANCELLED arrives with capture. */
+/**
+ * PENDING → PROCESSING → SUCCEEDED | FAILED; PENDING → FAILED | CANCELLED. Manual capture:
+ * PROCESSING → REQUIRES_CAPTURE (authorized); REQUIRES_CAPTURE → CAPTURING → SUCCEEDED | FAILED;
+ * REQUIRES_CAPTURE → CANCELLING → CANCELLED. CAPTURING and CANCELLING claim the authorization
+ * before the channel is called, so a capture and a void never both reach it; the contract shows
+ * both as PROCESSING (an outcome at the channel is pending).
+ */
 export const paymentStatus = gatewaySchema.enum("payment_status", [
   "PENDING",
   "PROCESSING",
   "SUCCEEDED",
   "FAILED",
   "CANCELLED",
+  "REQUIRES_CAPTURE",
+  "CAPTURING",
+  "CANCELLING",
 ]);
+
+/** When a payment's money is taken: at once, or by a later CapturePayment. */
+export const captureMethod = gatewaySchema.enum("capture_method", ["AUTOMATIC", "MANUAL"]);
 
 /** PENDING → SUCCEEDED | FAILED. */
 export const refundStatus = gatewaySchema.enum("refund_status", ["PENDING", "SUCCEEDED", "FAILED"]);
@@ -52,6 +64,15 @@ export const payments = gatewaySchema.table(
     refundedAmount: bigint("refunded_amount", { mode: "bigint" }).notNull().default(sql`0`),
     description: text("description").notNull().default(""),
     metadata: jsonb("metadata").$type<Record<string, string>>().notNull().default({}),
+    captureMethod: captureMethod("capture_method").notNull().default("AUTOMATIC"),
+    /** The amount a manual capture asked for, set when it was claimed; null for automatic. */
+    captureAmount: bigint("capture_amount", { mode: "bigint" }),
+    /** The CapturePayment idempotency key that claimed the capture. */
+    captureIdempotencyKey: text("capture_idempotency_key"),
+    capturedAt: timestamp("captured_at", { withTimezone: true }),
+    cancelledAt: timestamp("cancelled_at", { withTimezone: true }),
+    /** Set when the cancel is claimed (CANCELLING), kept once CANCELLED. */
+    cancellationReason: text("cancellation_reason"),
     /**
      * W3C `traceparent` of the request that wrote the row, so work done later (the
      * reconciler, an outbox delivery) can link its span to that trace. Null when untraced.
@@ -68,6 +89,10 @@ export const payments = gatewaySchema.table(
       .on(table.status, table.updatedAt)
       .where(sql`${table.status} in ('PENDING', 'PROCESSING')`),
     check("payments_amount_positive", sql`${table.amount} > 0`),
+    check(
+      "payments_capture_within_amount",
+      sql`${table.captureAmount} is null or (${table.captureAmount} > 0 and ${table.captureAmount} <= ${table.amount})`,
+    ),
     check(
       "payments_refunded_within_amount",
       sql`${table.refundedAmount} >= 0 and ${table.refundedAmount} <= ${table.amount}`,

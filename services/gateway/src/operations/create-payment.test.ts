@@ -236,10 +236,11 @@ describe("CreatePayment", () => {
 });
 
 describe("CancelPayment", () => {
-  it("answers UNIMPLEMENTED until manual capture exists", async () => {
+  it("refuses to cancel a succeeded (automatically captured) payment, pointing at CreateRefund", async () => {
     const { payment: paid } = await merchant.gateway.createPayment(payment());
     const error = await rejectionOf(merchant.gateway.cancelPayment({ paymentId: paid?.id ?? "" }));
-    expect(error.code).toBe(Code.Unimplemented);
+    expect(error.code).toBe(Code.FailedPrecondition);
+    expect(error.rawMessage).toContain("CreateRefund");
   });
 });
 

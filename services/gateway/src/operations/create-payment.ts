@@ -17,12 +17,15 @@ import {
   rpcErrors,
   Secret,
 } from "@kassa/platform";
+import { outboxRepository } from "../db/outbox-repository.js";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
 import { transitionActors } from "../db/transition-repository.js";
 import { authenticatedMerchant } from "../merchant-authentication.js";
+import { outboxEvents } from "../outbox/outbox-events.js";
 import { paymentMessage } from "../payment-message.js";
 import { requestDigest } from "../request-digest.js";
+import { authorizeOutcome } from "../saga/authorization-outcome.js";
 import { type ChargeOutcome, finishPayment } from "../saga/payment-outcome.js";
 import { sagaStep } from "../saga/saga-step.js";
 import type { GatewayContext } from "./gateway-context.js";
@@ -31,6 +34,7 @@ import { gatewayFields } from "./gateway-fields.js";
 /**
  * CreatePayment, the payment saga: validate → record PENDING (idempotent on the key and the
  * order number) → risk → order → PROCESSING → charge (idempotency key = payment id) → outcome.
+ * A manual-capture payment is only authorized (same key) and stops at REQUIRES_CAPTURE.
  * No transaction is held across a remote call. An outcome the channel did not give in time
  * leaves the payment PROCESSING for the reconciler; nothing sent means it can fail at once.
  */
@@ -78,6 +82,7 @@ export async function createPayment(
     "customer",
   );
   const metadata = gatewayFields.metadata(request.metadata);
+  const captureMethod = gatewayFields.captureMethod(request.captureMethod);
   await context.channels.check(channel, currency);
 
   // Persist the intent; a replay of the same request returns the payment as it is now.
@@ -90,6 +95,8 @@ export async function createPayment(
     description,
     customer: customer.reveal(),
     metadata,
+    // Only when manual, so the digests of automatic payments made before it existed still match.
+    ...(captureMethod === "MANUAL" && { captureMethod }),
   });
   const attempt = await sagaStep(context, "persist", () =>
     paymentRepository.createIfAbsent(
@@ -105,6 +112,7 @@ export async function createPayment(
         channel,
         description,
         metadata,
+        captureMethod,
         at: context.clock.now(),
       },
       actor,
@@ -185,26 +193,38 @@ export async function createPayment(
       riskScore,
       at: context.clock.now(),
     },
-    { reason: "order created; charging", actor },
+    {
+      reason: captureMethod === "MANUAL" ? "order created; authorizing" : "order created; charging",
+      actor,
+    },
   );
-  if (!processing) return respond(await reload(context, merchantId, payment.id));
+  if (!processing) return respond(await abandoned(context, merchantId, payment.id, orderId));
   context.metrics.payments.inc({ status: "PROCESSING", channel, currency });
 
-  // Call out to the channel, then persist what it said.
+  // Call out to the channel (a charge, or only a hold for manual capture), then persist what
+  // it said.
+  const order = {
+    idempotencyKey: payment.id,
+    channel,
+    merchantId,
+    amount,
+    currency,
+    paymentMethod: paymentMethod.reveal(),
+    description,
+  };
   let outcome: ChargeOutcome | undefined;
   try {
-    const { charge } = await sagaStep(context, "charge", () =>
-      context.clients.channel.charge({
-        idempotencyKey: payment.id,
-        channel,
-        merchantId,
-        amount,
-        currency,
-        paymentMethod: paymentMethod.reveal(),
-        description,
-      }),
-    );
-    outcome = chargeOutcome(charge);
+    if (captureMethod === "MANUAL") {
+      const { authorization } = await sagaStep(context, "authorize", () =>
+        context.clients.channel.authorize(order),
+      );
+      outcome = authorizeOutcome(authorization);
+    } else {
+      const { charge } = await sagaStep(context, "charge", () =>
+        context.clients.channel.charge(order),
+      );
+      outcome = chargeOutcome(charge);
+    }
   } catch (error) {
     outcome = unsentChargeOutcome(error);
   }
@@ -307,13 +327,27 @@ async function failBeforeCharge(
   );
 }
 
-async function reload(
+/**
+ * The payment left PENDING before the charge (CancelPayment, or the reconciler failing it, got
+ * there first): nothing will be sent, so the order this saga just created is cancelled too.
+ */
+async function abandoned(
   context: GatewayContext,
   merchantId: string,
   paymentId: string,
+  orderId: string,
 ): Promise<PaymentRow> {
   const payment = await paymentRepository.find(context.db, merchantId, paymentId);
   if (!payment) throw new Error(`payment ${paymentId} vanished`);
+  if (orderId && payment.orderId === null) {
+    const at = context.clock.now();
+    await outboxRepository.enqueue(
+      context.db,
+      [outboxEvents.orderCancelled({ ...payment, orderId }, `payment ${payment.status}`)],
+      at,
+    );
+    context.wakeOutbox();
+  }
   return payment;
 }
 

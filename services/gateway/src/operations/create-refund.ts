@@ -14,6 +14,7 @@ import {
   requestFields,
   rpcErrors,
 } from "@kassa/platform";
+import { capturedAmount } from "../db/captured-amount.js";
 import { paymentRepository } from "../db/payment-repository.js";
 import { refundRepository } from "../db/refund-repository.js";
 import type { RefundRow } from "../db/schema.js";
@@ -63,9 +64,19 @@ export async function createRefund(
         );
       }
       const committed = await refundRepository.committedAmount(tx, paymentId);
-      if (committed + amount > payment.amount) {
+      // What was captured, not what was authorized: a partial capture released the rest.
+      const captured = capturedAmount(payment);
+      if (committed + amount > captured) {
         throw rpcErrors.failedPrecondition(
-          `amount ${amount} exceeds what is left to refund of payment ${paymentId}: ${payment.amount - committed} ${payment.currency}`,
+          `amount ${amount} exceeds what is left to refund of payment ${paymentId}: ${captured - committed} ${payment.currency}`,
+        );
+      }
+      // The channel refunds charges only, not captured authorizations (ChannelService.Refund
+      // takes a `ch_…`): sending it would leave the refund PENDING until the reconciler failed
+      // it. Refused before anything is reserved or sent, until the channel refunds captures.
+      if (payment.captureMethod === "MANUAL") {
+        throw rpcErrors.failedPrecondition(
+          `payment ${paymentId} was captured manually; refunds of manual captures are not supported yet`,
         );
       }
       const refund = await refundRepository.reserve(

@@ -1,3 +1,4 @@
+import { CaptureMethod } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { fieldPath, requestFields, rpcErrors } from "@kassa/platform";
 
 /** Field checks the gateway's public requests need beyond the platform's. */
@@ -28,5 +29,13 @@ export const gatewayFields = {
       }
     }
     return value;
+  },
+
+  /** A capture method; UNSPECIFIED is AUTOMATIC. */
+  captureMethod(value: CaptureMethod): "AUTOMATIC" | "MANUAL" {
+    if (value === CaptureMethod.UNSPECIFIED || value === CaptureMethod.AUTOMATIC)
+      return "AUTOMATIC";
+    if (value === CaptureMethod.MANUAL) return "MANUAL";
+    throw rpcErrors.invalidArgument("capture_method", "is not a CaptureMethod");
   },
 } as const;

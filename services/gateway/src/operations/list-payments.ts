@@ -10,7 +10,7 @@ import { decodePageToken, pageOf, pageSizeOf, requestFields, rpcErrors } from "@
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
 import { readerScope } from "../merchant-authentication.js";
-import { paymentMessage, paymentStatuses } from "../payment-message.js";
+import { paymentMessage, paymentStatusesOf } from "../payment-message.js";
 import type { GatewayContext } from "./gateway-context.js";
 
 /** ListPayments: the caller's payments, newest first, with optional status and order number filters. */
@@ -38,9 +38,9 @@ export async function listPayments(
   });
 }
 
-function statusOf(status: PaymentStatus): PaymentRow["status"] | undefined {
+function statusOf(status: PaymentStatus): PaymentRow["status"][] | undefined {
   if (status === PaymentStatus.UNSPECIFIED) return undefined;
-  const entry = Object.entries(paymentStatuses).find(([, value]) => value === status);
-  if (!entry) throw rpcErrors.invalidArgument("status", "is not a PaymentStatus");
-  return entry[0] as PaymentRow["status"];
+  const statuses = paymentStatusesOf(status);
+  if (statuses.length === 0) throw rpcErrors.invalidArgument("status", "is not a PaymentStatus");
+  return statuses;
 }

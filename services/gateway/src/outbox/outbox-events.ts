@@ -2,6 +2,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import type { AccountingService } from "@kassa/contracts/kassa/accounting/v1/accounting_pb";
 import type { OrderService } from "@kassa/contracts/kassa/order/v1/order_pb";
+import { capturedAmount } from "../db/captured-amount.js";
 import type { NewOutboxEvent } from "../db/outbox-repository.js";
 import type { OutboxRow, PaymentRow, RefundRow } from "../db/schema.js";
 
@@ -24,14 +25,14 @@ export const outboxEvents = {
     payload: { orderId: required(payment.orderId, "orderId"), reason },
   }),
 
-  /** AccountingService.RecordPayment: clearing → merchant. */
+  /** AccountingService.RecordPayment of what was taken (a manual capture may be part): clearing → merchant. */
   paymentRecorded: (payment: PaymentRow, occurredAt: Date): NewOutboxEvent => ({
     kind: "ledger.payment",
     subjectId: payment.id,
     payload: {
       paymentId: payment.id,
       merchantId: payment.merchantId,
-      amount: payment.amount.toString(),
+      amount: capturedAmount(payment).toString(),
       currency: payment.currency,
       occurredAt: occurredAt.toISOString(),
     },

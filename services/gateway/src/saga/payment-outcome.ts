@@ -8,6 +8,8 @@ import { outboxEvents } from "../outbox/outbox-events.js";
 export type ChargeOutcome =
   /** The channel charged it. */
   | { readonly kind: "charged"; readonly chargeId: string }
+  /** The channel holds it (manual capture): nothing taken yet, nothing in the ledger. */
+  | { readonly kind: "authorized"; readonly authorizationId: string }
   /** The channel declined it: nothing was charged. */
   | {
       readonly kind: "declined";
@@ -25,8 +27,8 @@ export type ChargeOutcome =
 
 /**
  * Finishes a payment with its outcome, in one transaction with the events that follow from it:
- * charged → SUCCEEDED, order paid, ledger record; otherwise FAILED and, if an order was created,
- * order cancelled. The payment is locked first; one already finished (by the saga, the
+ * charged → SUCCEEDED, order paid, ledger record; authorized → REQUIRES_CAPTURE, no event (the
+ * capture brings them); otherwise FAILED and, if an order was created, order cancelled. The payment is locked first; one already finished (by the saga, the
  * reconciler or another replica) is returned unchanged, so every outcome applies exactly once.
  * The history records it with `actor`, and as reason `charge succeeded` or the failure code.
  */
@@ -37,7 +39,14 @@ export async function finishPayment(
   actor: string,
 ): Promise<PaymentRow> {
   const at = context.clock.now();
-  const cause = { reason: outcome.kind === "charged" ? "charge succeeded" : outcome.code, actor };
+  const reasons = { charged: "charge succeeded", authorized: "authorization succeeded" } as const;
+  const cause = {
+    reason:
+      outcome.kind === "charged" || outcome.kind === "authorized"
+        ? reasons[outcome.kind]
+        : outcome.code,
+    actor,
+  };
   const { payment, changed } = await context.db.transaction(async (tx) => {
     const current = await paymentRepository.lock(tx, paymentId);
     if (!current) throw new Error(`payment ${paymentId} vanished`);
@@ -50,6 +59,14 @@ export async function finishPayment(
       finished = await paymentRepository.succeed(tx, paymentId, outcome.chargeId, at, cause);
       if (finished)
         events.push(outboxEvents.orderPaid(finished), outboxEvents.paymentRecorded(finished, at));
+    } else if (outcome.kind === "authorized") {
+      finished = await paymentRepository.authorize(
+        tx,
+        paymentId,
+        outcome.authorizationId,
+        at,
+        cause,
+      );
     } else {
       finished = await paymentRepository.fail(
         tx,

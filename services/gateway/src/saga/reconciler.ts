@@ -1,5 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { ChannelRefundStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
+import {
+  AuthorizationStatus,
+  ChannelRefundStatus,
+} from "@kassa/contracts/kassa/channel/v1/channel_pb";
 import { type DependencyHealth, linksTo } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import { refundRepository } from "../db/refund-repository.js";
@@ -8,6 +11,15 @@ import { transitionActors } from "../db/transition-repository.js";
 import { chargeOutcome } from "../operations/create-payment.js";
 import type { GatewayContext } from "../operations/gateway-context.js";
 import { createWorkerPause } from "../worker-pause.js";
+import {
+  authorizeOutcome,
+  captureAtChannel,
+  captureOutcome,
+  finishCancel,
+  finishCapture,
+  isReleased,
+  voidAtChannel,
+} from "./authorization-outcome.js";
 import { finishPayment } from "./payment-outcome.js";
 import { finishRefund } from "./refund-outcome.js";
 
@@ -19,6 +31,8 @@ export interface ReconcilerOptions {
   afterMs: number;
   /** PENDING payments (never sent to the channel) older than this were abandoned mid-saga. */
   pendingAfterMs: number;
+  /** REQUIRES_CAPTURE payments older than this are voided and CANCELLED `expired`. */
+  captureExpiryMs: number;
   /**
    * The channel's own readiness: while it is not serving there is nobody to ask, so rounds
    * wait for it rather than spending calls that would only trip its breaker.
@@ -36,8 +50,12 @@ const batch = 100;
  * the channel (GetCharge / GetChannelRefund by its idempotency key, which is the payment or
  * refund id) and finishing it exactly as the saga would have; NOT_FOUND means the channel never
  * received it, so nothing was charged. A payment still PENDING long after it was created was
- * abandoned before anything was sent, and fails. Safe with several replicas: every finish is
- * a guarded transition, so a duplicate answer changes nothing.
+ * abandoned before anything was sent, and fails. Manual capture: a PROCESSING manual payment
+ * asks GetAuthorization instead; a capture or a void claimed (CAPTURING, CANCELLING) but not
+ * answered is read back with GetAuthorization and finished, or sent again when it never
+ * reached the channel (both are idempotent there); an authorization left uncaptured past the
+ * capture expiry is claimed for a void and CANCELLED `expired`. Safe with several replicas:
+ * every finish is a guarded transition, so a duplicate answer changes nothing.
  */
 export function startReconciler(
   context: GatewayContext,
@@ -48,6 +66,7 @@ export function startReconciler(
   const ago = (ms: number) => new Date(context.clock.now().getTime() - ms);
 
   const reconcilePayment = async (payment: PaymentRow) => {
+    if (payment.captureMethod === "MANUAL") return reconcileAuthorization(payment);
     try {
       const { charge } = await context.clients.channel.getCharge({
         channel: payment.channel,
@@ -68,6 +87,69 @@ export function startReconciler(
         transitionActors.reconciler,
       );
     }
+  };
+
+  /** A PROCESSING manual payment: was it authorized? NOT_FOUND means it never was. */
+  const reconcileAuthorization = async (payment: PaymentRow) => {
+    try {
+      const { authorization } = await context.clients.channel.getAuthorization({
+        channel: payment.channel,
+        idempotencyKey: payment.id,
+      });
+      const outcome = authorizeOutcome(authorization);
+      if (outcome) await finishPayment(context, payment.id, outcome, transitionActors.reconciler);
+    } catch (error) {
+      if (ConnectError.from(error).code !== Code.NotFound) throw error;
+      await finishPayment(
+        context,
+        payment.id,
+        {
+          kind: "not_charged",
+          code: "channel_unavailable",
+          message: "the channel never received the authorization; nothing was held",
+        },
+        transitionActors.reconciler,
+      );
+    }
+  };
+
+  /** A claimed capture whose answer never came: read it back, or send it again. */
+  const reconcileCapture = async (payment: PaymentRow) => {
+    const { authorization } = await context.clients.channel.getAuthorization({
+      channel: payment.channel,
+      idempotencyKey: payment.id,
+    });
+    const outcome = captureOutcome(authorization);
+    if (outcome) {
+      await finishCapture(context, payment.id, outcome, transitionActors.reconciler);
+    } else if (authorization?.status === AuthorizationStatus.AUTHORIZED) {
+      await captureAtChannel(context, payment, transitionActors.reconciler);
+    }
+  };
+
+  /** A claimed void whose answer never came: read it back, or send it again. */
+  const reconcileVoid = async (payment: PaymentRow) => {
+    const { authorization } = await context.clients.channel.getAuthorization({
+      channel: payment.channel,
+      idempotencyKey: payment.id,
+    });
+    if (isReleased(authorization)) {
+      await finishCancel(context, payment.id, transitionActors.reconciler);
+    } else if (authorization?.status === AuthorizationStatus.AUTHORIZED) {
+      await voidAtChannel(context, payment, transitionActors.reconciler);
+    }
+  };
+
+  /** An authorization left uncaptured too long: claim its void (a racing capture may win). */
+  const expire = async (payment: PaymentRow) => {
+    const claimed = await paymentRepository.claimCancel(
+      context.db,
+      payment.id,
+      "expired",
+      context.clock.now(),
+      { reason: "expired", actor: transitionActors.reconciler },
+    );
+    if (claimed) await voidAtChannel(context, claimed, transitionActors.reconciler);
   };
 
   const reconcileRefund = async (refund: RefundRow, channel: string) => {
@@ -161,6 +243,26 @@ export function startReconciler(
           },
           transitionActors.reconciler,
         ).then(() => undefined),
+    );
+    await each(
+      "payment",
+      await paymentRepository.stuck(context.db, "CAPTURING", ago(options.afterMs), batch),
+      reconcileCapture,
+    );
+    await each(
+      "payment",
+      await paymentRepository.stuck(context.db, "CANCELLING", ago(options.afterMs), batch),
+      reconcileVoid,
+    );
+    await each(
+      "payment",
+      await paymentRepository.stuck(
+        context.db,
+        "REQUIRES_CAPTURE",
+        ago(options.captureExpiryMs),
+        batch,
+      ),
+      expire,
     );
     const refunds = await refundRepository.stuck(context.db, ago(options.afterMs), batch);
     await each("refund", refunds, async (refund) => {

@@ -1,0 +1,242 @@
+import { Code, ConnectError } from "@connectrpc/connect";
+import { AuthorizationStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
+import { type NewOutboxEvent, outboxRepository } from "../db/outbox-repository.js";
+import { paymentRepository } from "../db/payment-repository.js";
+import type { PaymentRow } from "../db/schema.js";
+import type { GatewayContext } from "../operations/gateway-context.js";
+import { outboxEvents } from "../outbox/outbox-events.js";
+import type { ChargeOutcome } from "./payment-outcome.js";
+import { sagaStep } from "./saga-step.js";
+
+/** An authorization as the channel answers it, as far as the gateway reads it. */
+export interface ChannelAuthorization {
+  readonly id: string;
+  readonly status: AuthorizationStatus;
+  readonly failureCode: string;
+  readonly failureMessage: string;
+}
+
+/** How a claimed capture ended, as the saga or the reconciler learned it. */
+export type CaptureOutcome =
+  /** The channel took the claimed amount. */
+  | { readonly kind: "captured" }
+  /** The channel declined the capture, or the hold lapsed first: nothing was taken. */
+  | { readonly kind: "declined"; readonly code: string; readonly message: string };
+
+/**
+ * What an Authorize (or GetAuthorization) answer means for a PROCESSING manual payment;
+ * undefined while the channel has not decided, which leaves it for the reconciler.
+ */
+export function authorizeOutcome(
+  authorization: ChannelAuthorization | undefined,
+): ChargeOutcome | undefined {
+  if (!authorization) return undefined;
+  switch (authorization.status) {
+    case AuthorizationStatus.FAILED:
+      return {
+        kind: "declined",
+        chargeId: authorization.id,
+        code: authorization.failureCode,
+        message: authorization.failureMessage,
+      };
+    case AuthorizationStatus.EXPIRED:
+      // Held and lapsed before the gateway learned of it: nothing can be taken any more.
+      return {
+        kind: "declined",
+        chargeId: authorization.id,
+        code: "authorization_expired",
+        message: "the authorization lapsed at the channel before it was captured",
+      };
+    case AuthorizationStatus.PENDING:
+    case AuthorizationStatus.UNSPECIFIED:
+      return undefined;
+    default:
+      // AUTHORIZED, or already moved on (captured, voided): the hold was made.
+      return { kind: "authorized", authorizationId: authorization.id };
+  }
+}
+
+/**
+ * What a capture (or GetAuthorization) answer means for a CAPTURING payment; undefined while
+ * it is not known, or while the authorization is still AUTHORIZED (the capture has not reached
+ * the channel yet, so the reconciler sends it again).
+ */
+export function captureOutcome(
+  authorization: ChannelAuthorization | undefined,
+): CaptureOutcome | undefined {
+  switch (authorization?.status) {
+    case AuthorizationStatus.CAPTURED:
+      return { kind: "captured" };
+    case AuthorizationStatus.FAILED:
+      return {
+        kind: "declined",
+        code: authorization.failureCode,
+        message: authorization.failureMessage,
+      };
+    case AuthorizationStatus.EXPIRED:
+      return {
+        kind: "declined",
+        code: "authorization_expired",
+        message: "the authorization lapsed at the channel before it was captured",
+      };
+    default:
+      return undefined;
+  }
+}
+
+/** Whether a void (or GetAuthorization) answer means the hold is released: voided or lapsed. */
+export function isReleased(authorization: ChannelAuthorization | undefined): boolean {
+  return (
+    authorization?.status === AuthorizationStatus.VOIDED ||
+    authorization?.status === AuthorizationStatus.EXPIRED
+  );
+}
+
+/**
+ * Sends the claimed capture of a CAPTURING payment to the channel and finishes the payment
+ * with the answer. The capture is idempotent at the channel (same authorization, same amount),
+ * so the saga and the reconciler may both send it. An answer that did not come (a deadline, a
+ * lost connection, an open breaker) leaves the payment CAPTURING for the reconciler.
+ */
+export async function captureAtChannel(
+  context: GatewayContext,
+  payment: PaymentRow,
+  actor: string,
+): Promise<PaymentRow> {
+  let outcome: CaptureOutcome | undefined;
+  try {
+    const { authorization } = await sagaStep(context, "capture", () =>
+      context.clients.channel.captureAuthorization({
+        authorizationId: payment.channelPaymentId ?? "",
+        ...(payment.captureAmount !== null && { amountToCapture: payment.captureAmount }),
+      }),
+    );
+    outcome = captureOutcome(authorization);
+  } catch (error) {
+    context.logger.warn(
+      { payment_id: payment.id, err: error },
+      "capture answer unknown; left for the reconciler",
+    );
+  }
+  if (!outcome) return payment;
+  return sagaStep(context, "finish", () => finishCapture(context, payment.id, outcome, actor));
+}
+
+/**
+ * Sends the void of a CANCELLING payment's authorization to the channel and cancels the
+ * payment once the hold is released. FAILED_PRECONDITION means the authorization is no longer
+ * AUTHORIZED (it lapsed, most likely): the reconciler reads which and finishes. An answer
+ * that did not come leaves the payment CANCELLING for the reconciler.
+ */
+export async function voidAtChannel(
+  context: GatewayContext,
+  payment: PaymentRow,
+  actor: string,
+): Promise<PaymentRow> {
+  let released = false;
+  try {
+    const { authorization } = await sagaStep(context, "void", () =>
+      context.clients.channel.voidAuthorization({
+        authorizationId: payment.channelPaymentId ?? "",
+      }),
+    );
+    released = isReleased(authorization);
+  } catch (error) {
+    const code = ConnectError.from(error).code;
+    context.logger.warn(
+      { payment_id: payment.id, code: Code[code], err: error },
+      "void answer unknown; left for the reconciler",
+    );
+  }
+  if (!released) return payment;
+  return sagaStep(context, "finish", () => finishCancel(context, payment.id, actor));
+}
+
+/**
+ * Finishes a CAPTURING payment, in one transaction with the events that follow: captured →
+ * SUCCEEDED, order paid, ledger record of the captured amount; declined → FAILED, order
+ * cancelled. A payment no longer CAPTURING (finished by another replica) is returned as is.
+ */
+export async function finishCapture(
+  context: Pick<GatewayContext, "db" | "clock" | "metrics" | "wakeOutbox">,
+  paymentId: string,
+  outcome: CaptureOutcome,
+  actor: string,
+): Promise<PaymentRow> {
+  const at = context.clock.now();
+  const cause = { reason: outcome.kind === "captured" ? "capture succeeded" : outcome.code, actor };
+  const { payment, changed } = await context.db.transaction(async (tx) => {
+    const current = await paymentRepository.lock(tx, paymentId);
+    if (!current) throw new Error(`payment ${paymentId} vanished`);
+    if (current.status !== "CAPTURING") return { payment: current, changed: false };
+    const events: NewOutboxEvent[] = [];
+    let finished: PaymentRow | undefined;
+    if (outcome.kind === "captured") {
+      finished = await paymentRepository.captured(tx, paymentId, at, cause);
+      if (finished)
+        events.push(outboxEvents.orderPaid(finished), outboxEvents.paymentRecorded(finished, at));
+    } else {
+      finished = await paymentRepository.fail(
+        tx,
+        paymentId,
+        { code: outcome.code, message: outcome.message },
+        at,
+        cause,
+      );
+      if (finished?.orderId)
+        events.push(outboxEvents.orderCancelled(finished, `capture failed: ${outcome.code}`));
+    }
+    if (!finished) return { payment: current, changed: false };
+    await outboxRepository.enqueue(tx, events, at);
+    return { payment: finished, changed: true };
+  });
+  if (changed) announce(context, payment);
+  return payment;
+}
+
+/**
+ * Cancels a PENDING payment (nothing was sent) or a CANCELLING one (its hold is released), in
+ * one transaction with the order's cancellation. `reason` is used for a PENDING payment; a
+ * CANCELLING one keeps the reason its cancel was claimed with. Any other status is returned
+ * as is.
+ */
+export async function finishCancel(
+  context: Pick<GatewayContext, "db" | "clock" | "metrics" | "wakeOutbox">,
+  paymentId: string,
+  actor: string,
+  reason = "",
+): Promise<PaymentRow> {
+  const at = context.clock.now();
+  const { payment, changed } = await context.db.transaction(async (tx) => {
+    const current = await paymentRepository.lock(tx, paymentId);
+    if (!current) throw new Error(`payment ${paymentId} vanished`);
+    if (current.status !== "PENDING" && current.status !== "CANCELLING") {
+      return { payment: current, changed: false };
+    }
+    const why = current.status === "CANCELLING" ? (current.cancellationReason ?? "") : reason;
+    const cancelled = await paymentRepository.cancel(tx, paymentId, why, at, {
+      reason: current.status === "CANCELLING" ? "authorization voided" : "cancelled before sending",
+      actor,
+    });
+    if (!cancelled) return { payment: current, changed: false };
+    if (cancelled.orderId) {
+      await outboxRepository.enqueue(
+        tx,
+        [outboxEvents.orderCancelled(cancelled, `payment cancelled: ${why || "requested"}`)],
+        at,
+      );
+    }
+    return { payment: cancelled, changed: true };
+  });
+  if (changed) announce(context, payment);
+  return payment;
+}
+
+function announce(context: Pick<GatewayContext, "metrics" | "wakeOutbox">, payment: PaymentRow) {
+  context.metrics.payments.inc({
+    status: payment.status,
+    channel: payment.channel,
+    currency: payment.currency,
+  });
+  context.wakeOutbox();
+}
