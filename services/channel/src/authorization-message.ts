@@ -38,5 +38,6 @@ export function authorizationMessage(row: AuthorizationRow): Authorization {
     ...(row.expiresAt && { expiresAt: timestampFromDate(row.expiresAt) }),
     createdAt: timestampFromDate(row.createdAt),
     updatedAt: timestampFromDate(row.updatedAt),
+    chargeId: row.chargeId ?? "",
   });
 }

@@ -120,7 +120,8 @@ export type Payment = Message<"kassa.gateway.v1.Payment"> & {
   channel: string;
 
   /**
-   * The channel's charge id (`ch_…`); empty until the channel has answered.
+   * The channel's charge id (`ch_…`); empty until the channel has answered. A manual payment
+   * shows its authorization id (`au_…`) until captured, then the charge of its capture.
    *
    * @generated from field: string channel_payment_id = 10;
    */
@@ -1261,8 +1262,8 @@ export const GatewayService: GenService<{
    * The refund is reserved against the payment first: `amount` must be > 0 and the pending plus
    * succeeded refunds of the payment plus `amount` must not exceed the payment's `amount_captured`
    * (its amount, unless a manual capture took less), otherwise FAILED_PRECONDITION (nothing is
-   * written). Refunds of a manually captured payment are not supported yet (the channel refunds
-   * charges only): within that limit they are FAILED_PRECONDITION too, nothing written. Then the channel refunds it. The response carries the
+   * written). Then the channel refunds it (a manual payment's capture through the charge the
+   * channel recorded for it). The response carries the
    * outcome: SUCCEEDED (the payment's `refunded_amount` grows), FAILED (with `failure_code`; the amount
    * becomes refundable again), or PENDING when the channel's answer is not known yet — the reconciler
    * finishes it; poll GetRefund. A declined refund is NOT an RPC error.
@@ -1271,8 +1272,8 @@ export const GatewayService: GenService<{
    * in its current state, never a second refund; same key with any field different → ALREADY_EXISTS.
    *
    * Errors: INVALID_ARGUMENT (field named), NOT_FOUND (payment unknown or another merchant's),
-   * FAILED_PRECONDITION (payment not SUCCEEDED, amount exceeds what is left to refund, or a manual
-   * capture), ALREADY_EXISTS, UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED, UNAVAILABLE.
+   * FAILED_PRECONDITION (payment not SUCCEEDED, or amount exceeds what is left to refund),
+   * ALREADY_EXISTS, UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED, UNAVAILABLE.
    *
    * @generated from rpc kassa.gateway.v1.GatewayService.CreateRefund
    */

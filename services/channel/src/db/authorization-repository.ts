@@ -1,9 +1,9 @@
-import type { Secret } from "@kassa/platform";
+import { createId, type Secret } from "@kassa/platform";
 import { and, eq, gt, lte } from "drizzle-orm";
 import type { ProviderAuthorizationDecision, ProviderDecision } from "../providers/provider.js";
 import type { ChannelDatabase } from "./channel-database.js";
 import { releasedClaimCode } from "./released-claim.js";
-import { type AuthorizationRow, authorizations } from "./schema.js";
+import { type AuthorizationRow, authorizations, charges } from "./schema.js";
 
 /** An authorization to claim, with the time it happens; the payment method masked until written. */
 export interface NewAuthorization {
@@ -28,6 +28,21 @@ const inStatus = (id: string, status: AuthorizationRow["status"]) =>
  * before the provider is asked, so of racing captures and voids exactly one proceeds. Writes
  * are named and conditional on the state they leave, and nothing is ever deleted.
  */
+/** Writes a change to an authorization the caller locked CAPTURING. */
+async function updateCapturing(
+  tx: ChannelDatabase,
+  id: string,
+  change: Partial<typeof authorizations.$inferInsert>,
+): Promise<AuthorizationRow> {
+  const [row] = await tx
+    .update(authorizations)
+    .set(change)
+    .where(inStatus(id, "CAPTURING"))
+    .returning();
+  if (!row) throw new Error(`authorization ${id} left CAPTURING under its lock`);
+  return row;
+}
+
 export const authorizationRepository = {
   /**
    * Claims the caller's key with a PENDING authorization, unless the key is taken on this
@@ -190,7 +205,9 @@ export const authorizationRepository = {
   /**
    * CAPTURING → the provider's decision: CAPTURED, or FAILED with the capture's decline (the
    * hold is released, and the authorization cannot be captured again). A PENDING decision
-   * leaves it CAPTURING. One settled already is left alone.
+   * leaves it CAPTURING. One settled already is left alone. CAPTURED records, in the same
+   * transaction, a SUCCEEDED charge of the captured amount (keyed by the authorization's id,
+   * its provider reference the authorization's), so the capture is refunded as a charge is.
    */
   async settleCapture(
     db: ChannelDatabase,
@@ -198,23 +215,44 @@ export const authorizationRepository = {
     decision: ProviderDecision,
     at: Date,
   ): Promise<AuthorizationRow> {
-    const [row] = await db
-      .update(authorizations)
-      .set(
-        decision.status === "SUCCEEDED"
-          ? { status: "CAPTURED", updatedAt: at }
-          : decision.status === "FAILED"
-            ? {
-                status: "FAILED",
-                failureCode: decision.failureCode,
-                failureMessage: decision.failureMessage,
-                updatedAt: at,
-              }
-            : { updatedAt: at },
-      )
-      .where(inStatus(id, "CAPTURING"))
-      .returning();
-    return row ?? authorizationRepository.findExisting(db, id);
+    return db.transaction(async (tx) => {
+      const [locked] = await tx
+        .select()
+        .from(authorizations)
+        .where(inStatus(id, "CAPTURING"))
+        .for("update");
+      if (!locked) return authorizationRepository.findExisting(tx, id);
+      if (decision.status === "PENDING") {
+        return updateCapturing(tx, id, { updatedAt: at });
+      }
+      if (decision.status === "FAILED") {
+        return updateCapturing(tx, id, {
+          status: "FAILED",
+          failureCode: decision.failureCode,
+          failureMessage: decision.failureMessage,
+          updatedAt: at,
+        });
+      }
+      const [charge] = await tx
+        .insert(charges)
+        .values({
+          id: createId("ch"),
+          channel: locked.channel,
+          idempotencyKey: locked.id,
+          merchantId: locked.merchantId,
+          amount: locked.captureAmount ?? locked.amount,
+          currency: locked.currency,
+          paymentMethod: locked.paymentMethod,
+          description: locked.description,
+          status: "SUCCEEDED",
+          providerReference: locked.providerReference ?? locked.id,
+          createdAt: at,
+          updatedAt: at,
+        })
+        .returning();
+      if (!charge) throw new Error(`charge of capture ${id} was not recorded`);
+      return updateCapturing(tx, id, { status: "CAPTURED", chargeId: charge.id, updatedAt: at });
+    });
   },
 
   /** AUTHORIZED (and unexpired) → VOIDING, as {@link claimCapture}. */

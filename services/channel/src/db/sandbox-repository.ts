@@ -105,25 +105,43 @@ export const sandboxRepository = {
 
   /**
    * Records the capture unless the authorization was captured or voided already; resolves
-   * with the authorization as it is now, so a repeated capture finds the first decision.
+   * with the authorization as it is now, so a repeated capture finds the first decision. A
+   * successful capture also records a charge of the captured amount, refundable like any.
    */
   async recordCapture(
     db: ChannelDatabase,
     id: string,
     capture: SandboxCapture,
   ): Promise<SandboxAuthorizationRow | undefined> {
-    const [row] = await db
-      .update(sandboxAuthorizations)
-      .set({
-        captureAmount: capture.amount,
-        captureOutcome: capture.outcome,
-        captureFailureCode: capture.failureCode,
-        captureFailureMessage: capture.failureMessage,
-        capturedAt: capture.at,
-      })
-      .where(untouched(id))
-      .returning();
-    return row ?? sandboxRepository.findAuthorization(db, id);
+    return db.transaction(async (tx) => {
+      const [row] = await tx
+        .update(sandboxAuthorizations)
+        .set({
+          captureAmount: capture.amount,
+          captureOutcome: capture.outcome,
+          captureFailureCode: capture.failureCode,
+          captureFailureMessage: capture.failureMessage,
+          capturedAt: capture.at,
+        })
+        .where(untouched(id))
+        .returning();
+      if (!row) return sandboxRepository.findAuthorization(tx, id);
+      // A capture is a charge of the captured amount, under the authorization's id (its
+      // reference), so the sandbox refunds it as it refunds any charge.
+      if (row.captureOutcome === "SUCCEEDED") {
+        await tx.insert(sandboxCharges).values({
+          id: row.id,
+          amount: capture.amount,
+          currency: row.currency,
+          outcome: "SUCCEEDED",
+          failureCode: null,
+          failureMessage: null,
+          declinesRefunds: false,
+          createdAt: capture.at,
+        });
+      }
+      return row;
+    });
   },
 
   /** Records the void unless the authorization was captured or voided already; as recordCapture. */

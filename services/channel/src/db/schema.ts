@@ -24,8 +24,9 @@ export const providerStatus = channelSchema.enum("provider_status", [
 ]);
 
 /**
- * Every charge asked of a provider, keyed by the caller's idempotency key per channel. Never
- * deleted. `refunding_amount` is the sum of its PENDING refunds: with `refunded_amount` it can
+ * Every charge asked of a provider, keyed by the caller's idempotency key per channel, and
+ * every successful capture of an authorization, recorded SUCCEEDED under the authorization's id
+ * as its key so the capture is refunded as a charge is. Never deleted. `refunding_amount` is the sum of its PENDING refunds: with `refunded_amount` it can
  * never exceed the charge, which the database itself enforces.
  */
 export const charges = channelSchema.table(
@@ -117,7 +118,8 @@ export const authorizationStatus = channelSchema.enum("authorization_status", [
 /**
  * Every authorization asked of a provider, keyed by the caller's idempotency key per channel,
  * with its one capture or void. Never deleted. `capture_amount` is what the capture asked for,
- * set when it is claimed; the database keeps it within the authorized amount.
+ * set when it is claimed; the database keeps it within the authorized amount. `charge_id` is
+ * the charge a successful capture records in the same transaction, which refunds go through.
  */
 export const authorizations = channelSchema.table(
   "authorizations",
@@ -132,6 +134,8 @@ export const authorizations = channelSchema.table(
     description: text("description").notNull().default(""),
     status: authorizationStatus("status").notNull(),
     captureAmount: bigint("capture_amount", { mode: "bigint" }),
+    /** The SUCCEEDED charge recorded for the captured amount, so the capture is refundable. */
+    chargeId: text("charge_id").references(() => charges.id),
     providerReference: text("provider_reference"),
     failureCode: text("failure_code"),
     failureMessage: text("failure_message"),
@@ -149,6 +153,11 @@ export const authorizations = channelSchema.table(
     check(
       "authorizations_capture_amount_when_captured",
       sql`${table.status} not in ('CAPTURING', 'CAPTURED') or ${table.captureAmount} is not null`,
+    ),
+    uniqueIndex("authorizations_charge_id").on(table.chargeId),
+    check(
+      "authorizations_charge_only_when_captured",
+      sql`${table.chargeId} is null or ${table.status} = 'CAPTURED'`,
     ),
     check(
       "authorizations_expiry_once_authorized",

@@ -1,5 +1,10 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { AuthorizationStatus, ChannelService } from "@kassa/contracts/kassa/channel/v1/channel_pb";
+import {
+  AuthorizationStatus,
+  ChannelRefundStatus,
+  ChannelService,
+  ChargeStatus,
+} from "@kassa/contracts/kassa/channel/v1/channel_pb";
 import { createId } from "@kassa/platform";
 import { rejectionOf, startTestService, testTokens } from "@kassa/platform/testing";
 import { eq } from "drizzle-orm";
@@ -57,6 +62,9 @@ async function authorized(paymentMethod = "tok_visa") {
   });
   return authorization?.id ?? "";
 }
+// The charge a capture records is keyed by the authorization's id.
+const chargeOf = async (authorizationId: string) =>
+  (await client().getCharge({ channel: "sandbox", idempotencyKey: authorizationId })).charge;
 const stored = (id: string) => authorizationRepository.find(service.context.db, id);
 const atSandbox = async (id: string) => {
   const [row] = await service.context.db
@@ -97,12 +105,50 @@ describe("CaptureAuthorization", () => {
     expect((await atSandbox(authorizationId))?.captureAmount).toBe(1200n);
   });
 
+  it("records a SUCCEEDED charge of the captured amount, refundable up to it and no further", async () => {
+    const authorizationId = await authorized();
+    const { authorization } = await client().captureAuthorization({
+      authorizationId,
+      amountToCapture: 1200n,
+    });
+    const chargeId = authorization?.chargeId ?? "";
+    expect(chargeId).toMatch(/^ch_[0-9A-Z]{26}$/);
+    const charge = await chargeOf(authorizationId);
+    expect(charge).toMatchObject({
+      id: chargeId,
+      status: ChargeStatus.SUCCEEDED,
+      amount: 1200n,
+      currency: "USD",
+      merchantId: authorization?.merchantId,
+      refundedAmount: 0n,
+    });
+    const refund = (amount: bigint) =>
+      client().refund({ idempotencyKey: createId("ref"), chargeId, amount, currency: "USD" });
+    for (const amount of [700n, 500n]) {
+      expect((await refund(amount)).refund?.status).toBe(ChannelRefundStatus.SUCCEEDED);
+    }
+    const beyond = await rejectionOf(refund(1n));
+    expect(beyond.code).toBe(Code.FailedPrecondition);
+    expect(beyond.rawMessage).toContain(
+      `exceeds what is left to refund of charge ${chargeId}: 0 USD`,
+    );
+    expect((await chargeOf(authorizationId))?.refundedAmount).toBe(1200n);
+  });
+
+  it("records no charge for a declined capture", async () => {
+    const authorizationId = await authorized("tok_captureDeclined");
+    const { authorization } = await client().captureAuthorization({ authorizationId });
+    expect(authorization?.status).toBe(AuthorizationStatus.FAILED);
+    expect(authorization?.chargeId).toBe("");
+  });
+
   it("answers a repeated capture with the first outcome, capturing once", async () => {
     const authorizationId = await authorized();
     const first = await client().captureAuthorization({ authorizationId, amountToCapture: 700n });
     const before = { ...reached };
     const again = await client().captureAuthorization({ authorizationId, amountToCapture: 700n });
     expect(again.authorization).toEqual(first.authorization);
+    expect(again.authorization?.chargeId).toMatch(/^ch_/);
     expect(reached).toEqual(before);
   });
 

@@ -1,5 +1,9 @@
 import { Code } from "@connectrpc/connect";
-import { AuthorizationStatus, ChannelService } from "@kassa/contracts/kassa/channel/v1/channel_pb";
+import {
+  AuthorizationStatus,
+  ChannelRefundStatus,
+  ChannelService,
+} from "@kassa/contracts/kassa/channel/v1/channel_pb";
 import { createId, Secret } from "@kassa/platform";
 import { rejectionOf, startTestService, testTokens } from "@kassa/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,9 +73,20 @@ describe("GetAuthorization", () => {
       amountCaptured: 1000n,
       amountCapturable: 0n,
     });
-    // A repeat after the deadline gets that outcome at once.
+    // A repeat after the deadline gets that outcome at once, with the same charge.
     const again = await client().captureAuthorization(capture);
     expect(again.authorization?.status).toBe(AuthorizationStatus.CAPTURED);
+    const chargeId = found.authorization?.chargeId ?? "";
+    expect(chargeId).toMatch(/^ch_/);
+    expect(again.authorization?.chargeId).toBe(chargeId);
+    // And the capture is refundable through that charge.
+    const { refund } = await client().refund({
+      idempotencyKey: createId("ref"),
+      chargeId,
+      amount: 1000n,
+      currency: "EUR",
+    });
+    expect(refund?.status).toBe(ChannelRefundStatus.SUCCEEDED);
   });
 
   it("shows an authorization neither captured nor voided past its expiry as EXPIRED, and refuses to capture or void it", async () => {

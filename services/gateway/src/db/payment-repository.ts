@@ -178,14 +178,22 @@ export const paymentRepository = {
     });
   },
 
-  /** CAPTURING → SUCCEEDED: the channel took the claimed capture amount. */
+  /**
+   * CAPTURING → SUCCEEDED: the channel took the claimed capture amount, recorded as the charge
+   * `chargeId`, which becomes the payment's channel id so refunds go through it. A channel that
+   * named no charge leaves the authorization id in place.
+   */
   captured(
     tx: GatewayDatabase,
     id: string,
+    chargeId: string,
     at: Date,
     cause: TransitionCause,
   ): Promise<PaymentRow | undefined> {
-    return transitionPayment(tx, id, ["CAPTURING"], "SUCCEEDED", cause, at, { capturedAt: at });
+    return transitionPayment(tx, id, ["CAPTURING"], "SUCCEEDED", cause, at, {
+      capturedAt: at,
+      ...(chargeId && { channelPaymentId: chargeId }),
+    });
   },
 
   /**

@@ -1,7 +1,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AccountingService } from "@kassa/contracts/kassa/accounting/v1/accounting_pb";
 import { AuthorizationStatus, ChannelService } from "@kassa/contracts/kassa/channel/v1/channel_pb";
-import { CaptureMethod, PaymentStatus } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
+import {
+  CaptureMethod,
+  PaymentStatus,
+  RefundStatus,
+} from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { OrderService, OrderStatus } from "@kassa/contracts/kassa/order/v1/order_pb";
 import { createId } from "@kassa/platform";
 import { rejectionOf } from "@kassa/platform/testing";
@@ -69,6 +73,30 @@ const authorizedStory = [
     reason: "authorization succeeded",
   },
 ];
+
+/**
+ * Refunds a captured payment's whole capture in `parts`, each SUCCEEDED; then a unit more is
+ * refused, and the merchant's ledger is back to 0.
+ */
+async function refundsInFull(merchant: TestMerchant, paymentId: string, parts: bigint[]) {
+  for (const amount of parts) {
+    const { refund } = await merchant.gateway.createRefund({
+      idempotencyKey: unique("refund"),
+      paymentId,
+      amount,
+    });
+    expect(refund).toMatchObject({ status: RefundStatus.SUCCEEDED, amount });
+  }
+  const captured = parts.reduce((sum, part) => sum + part, 0n);
+  const { payment } = await merchant.gateway.getPayment({ paymentId });
+  expect(payment).toMatchObject({ amountCaptured: captured, refundedAmount: captured });
+  const more = await rejectionOf(
+    merchant.gateway.createRefund({ idempotencyKey: unique("refund"), paymentId, amount: 1n }),
+  );
+  expect(more.code).toBe(Code.FailedPrecondition);
+  expect(more.rawMessage).toContain("0 EUR");
+  await eventually(async () => expect(await balanceOf(merchant)).toBe(0n));
+}
 
 describe("CreatePayment with capture_method MANUAL", () => {
   it("stops at REQUIRES_CAPTURE with the amount capturable and nothing in the ledger", async () => {
@@ -195,12 +223,10 @@ describe("CapturePayment", () => {
     expect(above.code).toBe(Code.FailedPrecondition);
     expect(above.rawMessage).toContain("6000 EUR");
 
-    // Within it, the refund is refused too, for now: the channel cannot refund a capture.
-    const within = await rejectionOf(
-      merchant.gateway.createRefund({ idempotencyKey: unique("refund"), paymentId, amount: 100n }),
-    );
-    expect(within.code).toBe(Code.FailedPrecondition);
-    expect(within.rawMessage).toContain("not supported yet");
+    // Within it, refunds go through the charge the channel recorded for the capture.
+    expect(captured?.channelPaymentId).toBe((await authorizationOf(paymentId))?.chargeId);
+    expect(captured?.channelPaymentId).toMatch(/^ch_/);
+    await refundsInFull(merchant, paymentId, [2_500n, 3_500n]);
   });
 
   it("refuses a capture above the amount, naming the field", async () => {
@@ -251,7 +277,7 @@ describe("CapturePayment", () => {
     expect(await entriesOf(merchant)).toEqual([]);
   });
 
-  it("leaves a capture whose answer was lost PROCESSING; the reconciler finishes it", async () => {
+  it("leaves a capture whose answer was lost PROCESSING; the reconciler finishes it, refundable", async () => {
     const { merchant, paymentId } = await manualPayment("tok_captureTimeout");
     const { payment: pending } = await merchant.gateway.capturePayment({
       paymentId,
@@ -274,6 +300,8 @@ describe("CapturePayment", () => {
       reason: "capture succeeded",
       actor: "reconciler",
     });
+    // The capture the reconciler finished is refundable as well.
+    await refundsInFull(merchant, paymentId, [4_000n]);
   });
 });
 

@@ -71,12 +71,13 @@ export async function createRefund(
           `amount ${amount} exceeds what is left to refund of payment ${paymentId}: ${captured - committed} ${payment.currency}`,
         );
       }
-      // The channel refunds charges only, not captured authorizations (ChannelService.Refund
-      // takes a `ch_…`): sending it would leave the refund PENDING until the reconciler failed
-      // it. Refused before anything is reserved or sent, until the channel refunds captures.
-      if (payment.captureMethod === "MANUAL") {
+      // The channel refunds charges only (a capture through the charge it recorded for it). A
+      // capture whose channel named no charge still holds its `au_…`: sending that would leave
+      // the refund PENDING until the reconciler failed it, so it is refused before anything is
+      // reserved or sent.
+      if (!payment.channelPaymentId?.startsWith("ch_")) {
         throw rpcErrors.failedPrecondition(
-          `payment ${paymentId} was captured manually; refunds of manual captures are not supported yet`,
+          `payment ${paymentId} has no channel charge to refund; its capture was recorded without one`,
         );
       }
       const refund = await refundRepository.reserve(

@@ -14,12 +14,14 @@ export interface ChannelAuthorization {
   readonly status: AuthorizationStatus;
   readonly failureCode: string;
   readonly failureMessage: string;
+  /** The charge the channel recorded for a capture (`ch_…`); empty until CAPTURED. */
+  readonly chargeId: string;
 }
 
 /** How a claimed capture ended, as the saga or the reconciler learned it. */
 export type CaptureOutcome =
-  /** The channel took the claimed amount. */
-  | { readonly kind: "captured" }
+  /** The channel took the claimed amount, as the charge `chargeId` that refunds go through. */
+  | { readonly kind: "captured"; readonly chargeId: string }
   /** The channel declined the capture, or the hold lapsed first: nothing was taken. */
   | { readonly kind: "declined"; readonly code: string; readonly message: string };
 
@@ -66,7 +68,7 @@ export function captureOutcome(
 ): CaptureOutcome | undefined {
   switch (authorization?.status) {
     case AuthorizationStatus.CAPTURED:
-      return { kind: "captured" };
+      return { kind: "captured", chargeId: authorization.chargeId };
     case AuthorizationStatus.FAILED:
       return {
         kind: "declined",
@@ -172,7 +174,7 @@ export async function finishCapture(
     const events: NewOutboxEvent[] = [];
     let finished: PaymentRow | undefined;
     if (outcome.kind === "captured") {
-      finished = await paymentRepository.captured(tx, paymentId, at, cause);
+      finished = await paymentRepository.captured(tx, paymentId, outcome.chargeId, at, cause);
       if (finished)
         events.push(outboxEvents.orderPaid(finished), outboxEvents.paymentRecorded(finished, at));
     } else {

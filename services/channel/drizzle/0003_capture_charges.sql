@@ -1,0 +1,4 @@
+ALTER TABLE "channel"."authorizations" ADD COLUMN "charge_id" text;--> statement-breakpoint
+ALTER TABLE "channel"."authorizations" ADD CONSTRAINT "authorizations_charge_id_charges_id_fk" FOREIGN KEY ("charge_id") REFERENCES "channel"."charges"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
+CREATE UNIQUE INDEX "authorizations_charge_id" ON "channel"."authorizations" USING btree ("charge_id");--> statement-breakpoint
+ALTER TABLE "channel"."authorizations" ADD CONSTRAINT "authorizations_charge_only_when_captured" CHECK ("channel"."authorizations"."charge_id" is null or "channel"."authorizations"."status" = 'CAPTURED');
