@@ -9,10 +9,10 @@ import { requestContext, requestFields, rpcErrors } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
 import { transitionActors } from "../db/transition-repository.js";
+import type { GatewayContext } from "../gateway-context.js";
 import { authenticatedMerchant } from "../merchant-authentication.js";
 import { paymentMessage } from "../payment-message.js";
 import { captureAtChannel } from "../saga/authorization-outcome.js";
-import type { GatewayContext } from "./gateway-context.js";
 import { gatewayFields } from "./gateway-fields.js";
 
 /**

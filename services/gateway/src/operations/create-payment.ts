@@ -1,6 +1,5 @@
 import { create } from "@bufbuild/protobuf";
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import { ChargeStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
 import {
   type CreatePaymentRequest,
   type CreatePaymentResponse,
@@ -21,14 +20,14 @@ import { outboxRepository } from "../db/outbox-repository.js";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
 import { transitionActors } from "../db/transition-repository.js";
+import type { GatewayContext } from "../gateway-context.js";
 import { authenticatedMerchant } from "../merchant-authentication.js";
 import { outboxEvents } from "../outbox/outbox-events.js";
 import { paymentMessage } from "../payment-message.js";
 import { requestDigest } from "../request-digest.js";
 import { authorizeOutcome } from "../saga/authorization-outcome.js";
-import { type ChargeOutcome, finishPayment } from "../saga/payment-outcome.js";
+import { type ChargeOutcome, chargeOutcome, finishPayment } from "../saga/payment-outcome.js";
 import { sagaStep } from "../saga/saga-step.js";
-import type { GatewayContext } from "./gateway-context.js";
 import { gatewayFields } from "./gateway-fields.js";
 
 /**
@@ -232,27 +231,6 @@ export async function createPayment(
   return respond(
     await sagaStep(context, "finish", () => finishPayment(context, payment.id, outcome, actor)),
   );
-}
-
-/**
- * What a charge answer means for the payment; undefined while the channel has not decided
- * (PENDING), which leaves the payment PROCESSING for the reconciler.
- */
-export function chargeOutcome(
-  charge:
-    | { id: string; status: ChargeStatus; failureCode: string; failureMessage: string }
-    | undefined,
-): ChargeOutcome | undefined {
-  if (charge?.status === ChargeStatus.SUCCEEDED) return { kind: "charged", chargeId: charge.id };
-  if (charge?.status === ChargeStatus.FAILED) {
-    return {
-      kind: "declined",
-      chargeId: charge.id,
-      code: charge.failureCode,
-      message: charge.failureMessage,
-    };
-  }
-  return undefined;
 }
 
 /**

@@ -19,12 +19,12 @@ import { paymentRepository } from "../db/payment-repository.js";
 import { refundRepository } from "../db/refund-repository.js";
 import type { RefundRow } from "../db/schema.js";
 import { transitionActors } from "../db/transition-repository.js";
+import type { GatewayContext } from "../gateway-context.js";
 import { authenticatedMerchant } from "../merchant-authentication.js";
 import { refundMessage } from "../payment-message.js";
 import { requestDigest } from "../request-digest.js";
 import { finishRefund, type RefundOutcome } from "../saga/refund-outcome.js";
 import { sagaStep } from "../saga/saga-step.js";
-import type { GatewayContext } from "./gateway-context.js";
 import { gatewayFields } from "./gateway-fields.js";
 
 /**

@@ -7,9 +7,9 @@ import {
 } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { requestFields, rpcErrors } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
+import type { GatewayContext } from "../gateway-context.js";
 import { readerScope } from "../merchant-authentication.js";
 import { paymentMessage } from "../payment-message.js";
-import type { GatewayContext } from "./gateway-context.js";
 
 /** GetPayment: one of the caller's payments; another merchant's is NOT_FOUND, like a missing one. */
 export async function getPayment(

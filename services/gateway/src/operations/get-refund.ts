@@ -7,9 +7,9 @@ import {
 } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { requestFields, rpcErrors } from "@kassa/platform";
 import { refundRepository } from "../db/refund-repository.js";
+import type { GatewayContext } from "../gateway-context.js";
 import { readerScope } from "../merchant-authentication.js";
 import { refundMessage } from "../payment-message.js";
-import type { GatewayContext } from "./gateway-context.js";
 
 /** GetRefund: one of the caller's refunds; another merchant's is NOT_FOUND, like a missing one. */
 export async function getRefund(

@@ -8,9 +8,9 @@ import {
 import { decodePageToken, pageOf, pageSizeOf, requestFields, rpcErrors } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import { transitionRepository } from "../db/transition-repository.js";
+import type { GatewayContext } from "../gateway-context.js";
 import { readerScope } from "../merchant-authentication.js";
 import { paymentEventMessage } from "../payment-message.js";
-import type { GatewayContext } from "./gateway-context.js";
 
 /**
  * ListPaymentEvents: one of the caller's payments' history, its refunds' included, oldest

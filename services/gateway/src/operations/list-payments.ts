@@ -9,9 +9,9 @@ import {
 import { decodePageToken, pageOf, pageSizeOf, requestFields, rpcErrors } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
+import type { GatewayContext } from "../gateway-context.js";
 import { readerScope } from "../merchant-authentication.js";
 import { paymentMessage, paymentStatusesOf } from "../payment-message.js";
-import type { GatewayContext } from "./gateway-context.js";
 
 /** ListPayments: the caller's payments, newest first, with optional status and order number filters. */
 export async function listPayments(

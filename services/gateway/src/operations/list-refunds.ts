@@ -9,9 +9,9 @@ import {
 import { decodePageToken, pageOf, pageSizeOf, requestFields, rpcErrors } from "@kassa/platform";
 import { refundRepository } from "../db/refund-repository.js";
 import type { RefundRow } from "../db/schema.js";
+import type { GatewayContext } from "../gateway-context.js";
 import { readerScope } from "../merchant-authentication.js";
 import { refundMessage, refundStatuses } from "../payment-message.js";
-import type { GatewayContext } from "./gateway-context.js";
 
 /** ListRefunds: the caller's refunds, newest first, optionally of one payment or in one status. */
 export async function listRefunds(

@@ -3,7 +3,7 @@ import { AuthorizationStatus } from "@kassa/contracts/kassa/channel/v1/channel_p
 import { type NewOutboxEvent, outboxRepository } from "../db/outbox-repository.js";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
-import type { GatewayContext } from "../operations/gateway-context.js";
+import type { GatewayContext } from "../gateway-context.js";
 import { outboxEvents } from "../outbox/outbox-events.js";
 import type { ChargeOutcome } from "./payment-outcome.js";
 import { sagaStep } from "./saga-step.js";

@@ -1,7 +1,8 @@
+import { ChargeStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
 import { type NewOutboxEvent, outboxRepository } from "../db/outbox-repository.js";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
-import type { GatewayContext } from "../operations/gateway-context.js";
+import type { GatewayContext } from "../gateway-context.js";
 import { outboxEvents } from "../outbox/outbox-events.js";
 
 /** How a payment's charge ended, as the saga or the reconciler learned it. */
@@ -97,4 +98,25 @@ export async function finishPayment(
     context.wakeOutbox();
   }
   return payment;
+}
+
+/**
+ * What a charge answer means for the payment; undefined while the channel has not decided
+ * (PENDING), which leaves the payment PROCESSING for the reconciler.
+ */
+export function chargeOutcome(
+  charge:
+    | { id: string; status: ChargeStatus; failureCode: string; failureMessage: string }
+    | undefined,
+): ChargeOutcome | undefined {
+  if (charge?.status === ChargeStatus.SUCCEEDED) return { kind: "charged", chargeId: charge.id };
+  if (charge?.status === ChargeStatus.FAILED) {
+    return {
+      kind: "declined",
+      chargeId: charge.id,
+      code: charge.failureCode,
+      message: charge.failureMessage,
+    };
+  }
+  return undefined;
 }

@@ -8,8 +8,7 @@ import { paymentRepository } from "../db/payment-repository.js";
 import { refundRepository } from "../db/refund-repository.js";
 import type { PaymentRow, RefundRow } from "../db/schema.js";
 import { transitionActors } from "../db/transition-repository.js";
-import { chargeOutcome } from "../operations/create-payment.js";
-import type { GatewayContext } from "../operations/gateway-context.js";
+import type { GatewayContext } from "../gateway-context.js";
 import { createWorkerPause } from "../worker-pause.js";
 import {
   authorizeOutcome,
@@ -20,7 +19,7 @@ import {
   isReleased,
   voidAtChannel,
 } from "./authorization-outcome.js";
-import { finishPayment } from "./payment-outcome.js";
+import { chargeOutcome, finishPayment } from "./payment-outcome.js";
 import { finishRefund } from "./refund-outcome.js";
 
 /** Options for {@link startReconciler}. */

@@ -2,7 +2,7 @@ import { outboxRepository } from "../db/outbox-repository.js";
 import { paymentRepository } from "../db/payment-repository.js";
 import { refundRepository } from "../db/refund-repository.js";
 import type { RefundRow } from "../db/schema.js";
-import type { GatewayContext } from "../operations/gateway-context.js";
+import type { GatewayContext } from "../gateway-context.js";
 import { outboxEvents } from "../outbox/outbox-events.js";
 
 /** How a refund ended at the channel. */

@@ -1,9 +1,9 @@
 import type { Client } from "@connectrpc/connect";
 import type { Clock, Logger, Tracing } from "@kassa/platform";
-import type { ChannelCatalog } from "../channel-catalog.js";
-import type { dependencies } from "../clients.js";
-import type { GatewayDatabase } from "../db/gateway-database.js";
-import type { GatewayMetrics } from "../gateway-metrics.js";
+import type { ChannelCatalog } from "./channel-catalog.js";
+import type { dependencies } from "./clients.js";
+import type { GatewayDatabase } from "./db/gateway-database.js";
+import type { GatewayMetrics } from "./gateway-metrics.js";
 
 /** What the gateway's operations, sagas and workers need. */
 export interface GatewayContext {
