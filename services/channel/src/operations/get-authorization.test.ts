@@ -100,11 +100,12 @@ describe("GetAuthorization", () => {
       amountCaptured: 0n,
     });
     const authorizationId = authorization?.id ?? "";
-    for (const refused of [
-      client().captureAuthorization({ authorizationId }),
-      client().voidAuthorization({ authorizationId }),
+    // One call at a time: a second promise made up front would reject unobserved meanwhile.
+    for (const refuse of [
+      () => client().captureAuthorization({ authorizationId }),
+      () => client().voidAuthorization({ authorizationId }),
     ]) {
-      const error = await rejectionOf(refused);
+      const error = await rejectionOf(refuse());
       expect(error.code).toBe(Code.FailedPrecondition);
       expect(error.rawMessage).toContain("is EXPIRED");
     }
