@@ -5,7 +5,7 @@ import {
   type AuthorizeResponse,
   AuthorizeResponseSchema,
 } from "@kassa/contracts/kassa/channel/v1/channel_pb";
-import { createId, requestFields, rpcErrors, Secret } from "@kassa/platform";
+import { createId, rpcErrors, Secret } from "@kassa/platform";
 import { authorizationMessage } from "../authorization-message.js";
 import { authorizationRepository } from "../db/authorization-repository.js";
 import { isReleasedClaim } from "../db/released-claim.js";
@@ -14,6 +14,7 @@ import { boundedProviderCall } from "../providers/bounded-provider-call.js";
 import type { Provider } from "../providers/provider.js";
 import { settlePendingAuthorization } from "../settle-pending-authorization.js";
 import type { ChannelContext } from "./channel-context.js";
+import { isSamePayment, paymentMethodRequest } from "./payment-method-request.js";
 
 /**
  * Authorize: holds an amount on a payment method through a channel, once per (channel,
@@ -28,24 +29,7 @@ export async function authorize(
   call: HandlerContext,
 ): Promise<AuthorizeResponse> {
   // Validate.
-  const idempotencyKey = requestFields.text("idempotency_key", request.idempotencyKey);
-  const provider = context.channels.requireChannel("channel", request.channel);
-  const merchantId = requestFields.id("merchant_id", request.merchantId, "mer");
-  const amount = requestFields.amount("amount", request.amount);
-  const currency = requestFields.currency("currency", request.currency);
-  if (!provider.currencies.includes(currency)) {
-    throw rpcErrors.invalidArgument("currency", `is not supported by channel ${provider.name}`);
-  }
-  // The payment method is a card token: masked, as in Charge.
-  const paymentMethod = new Secret(
-    requestFields.text("payment_method", request.paymentMethod),
-    "payment method",
-  );
-  const description = requestFields.text("description", request.description, {
-    max: 1000,
-    optional: true,
-  });
-  const wanted = { merchantId, amount, currency, paymentMethod, description };
+  const { idempotencyKey, provider, wanted } = paymentMethodRequest(context, request);
 
   // Persist the intent: claim the key, or find what holds it.
   const { authorization: found, claimed } = await authorizationRepository.claim(context.db, {
@@ -59,7 +43,7 @@ export async function authorize(
   // Check a found authorization: the same request gets its first outcome, a released claim is retried.
   let attempt: AuthorizationRow | undefined = found;
   if (!claimed) {
-    if (!sameAuthorization(found, wanted)) {
+    if (!isSamePayment(found, wanted)) {
       // Never echoes the stored request: its payment method is a secret.
       throw rpcErrors.alreadyExists(
         `idempotency_key ${idempotencyKey} was already used on channel ${provider.name} for a different authorization`,
@@ -120,21 +104,6 @@ async function firstOutcome(
   const waited = await context.authorizeCalls.waitFor(authorization.id, signal);
   const current = await authorizationRepository.findExisting(context.db, authorization.id);
   return waited ? current : settlePendingAuthorization(context, current);
-}
-
-function sameAuthorization(
-  authorization: AuthorizationRow,
-  wanted: Pick<AuthorizationRow, "merchantId" | "amount" | "currency" | "description"> & {
-    paymentMethod: Secret;
-  },
-): boolean {
-  return (
-    authorization.merchantId === wanted.merchantId &&
-    authorization.amount === wanted.amount &&
-    authorization.currency === wanted.currency &&
-    authorization.paymentMethod === wanted.paymentMethod.reveal() &&
-    authorization.description === wanted.description
-  );
 }
 
 function answer(authorization: AuthorizationRow): AuthorizeResponse {

@@ -5,7 +5,7 @@ import {
   type ChargeResponse,
   ChargeResponseSchema,
 } from "@kassa/contracts/kassa/channel/v1/channel_pb";
-import { createId, requestFields, rpcErrors, Secret } from "@kassa/platform";
+import { createId, rpcErrors, Secret } from "@kassa/platform";
 import { chargeMessage } from "../charge-message.js";
 import { chargeRepository } from "../db/charge-repository.js";
 import { isReleasedClaim } from "../db/released-claim.js";
@@ -14,6 +14,7 @@ import { boundedProviderCall } from "../providers/bounded-provider-call.js";
 import type { Provider } from "../providers/provider.js";
 import { settlePendingCharge } from "../settle-pending-charge.js";
 import type { ChannelContext } from "./channel-context.js";
+import { isSamePayment, paymentMethodRequest } from "./payment-method-request.js";
 
 /**
  * Charge: charges a payment method through a channel, once per (channel, idempotency_key).
@@ -29,25 +30,7 @@ export async function charge(
   call: HandlerContext,
 ): Promise<ChargeResponse> {
   // Validate.
-  const idempotencyKey = requestFields.text("idempotency_key", request.idempotencyKey);
-  const provider = context.channels.requireChannel("channel", request.channel);
-  const merchantId = requestFields.id("merchant_id", request.merchantId, "mer");
-  const amount = requestFields.amount("amount", request.amount);
-  const currency = requestFields.currency("currency", request.currency);
-  if (!provider.currencies.includes(currency)) {
-    throw rpcErrors.invalidArgument("currency", `is not supported by channel ${provider.name}`);
-  }
-  // The payment method is a card token: it travels masked, revealed only into the statement
-  // and the provider's request.
-  const paymentMethod = new Secret(
-    requestFields.text("payment_method", request.paymentMethod),
-    "payment method",
-  );
-  const description = requestFields.text("description", request.description, {
-    max: 1000,
-    optional: true,
-  });
-  const wanted = { merchantId, amount, currency, paymentMethod, description };
+  const { idempotencyKey, provider, wanted } = paymentMethodRequest(context, request);
 
   // Persist the intent: claim the key, or find what holds it.
   const { charge: found, claimed } = await chargeRepository.claim(context.db, {
@@ -61,7 +44,7 @@ export async function charge(
   // Check a found charge: the same request gets its first outcome, a released claim is retried.
   let attempt: ChargeRow | undefined = found;
   if (!claimed) {
-    if (!sameCharge(found, wanted)) {
+    if (!isSamePayment(found, wanted)) {
       // Never echoes the stored request: its payment method is a secret.
       throw rpcErrors.alreadyExists(
         `idempotency_key ${idempotencyKey} was already used on channel ${provider.name} for a different charge`,
@@ -119,21 +102,6 @@ async function firstOutcome(
   const waited = await context.chargeCalls.waitFor(charge.id, signal);
   const current = await chargeRepository.findExisting(context.db, charge.id);
   return waited ? current : settlePendingCharge(context, current);
-}
-
-function sameCharge(
-  charge: ChargeRow,
-  wanted: Pick<ChargeRow, "merchantId" | "amount" | "currency" | "description"> & {
-    paymentMethod: Secret;
-  },
-): boolean {
-  return (
-    charge.merchantId === wanted.merchantId &&
-    charge.amount === wanted.amount &&
-    charge.currency === wanted.currency &&
-    charge.paymentMethod === wanted.paymentMethod.reveal() &&
-    charge.description === wanted.description
-  );
 }
 
 function answer(charge: ChargeRow): ChargeResponse {
