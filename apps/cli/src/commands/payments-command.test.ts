@@ -1,4 +1,4 @@
-import { GatewayService } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
+import { CaptureMethod, GatewayService } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { MerchantService } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
 import { testClient, testTokens } from "@kassa/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,6 +12,7 @@ let platform: CliPlatform;
 let merchantId: string;
 let paymentId: string;
 let refundIds: string[];
+let gateway: ReturnType<typeof testClient<typeof GatewayService>>;
 
 beforeAll(async () => {
   platform = await startCliPlatform("payments");
@@ -24,7 +25,7 @@ beforeAll(async () => {
   const { merchant } = await merchants.createMerchant({ name: "Lookup Shop" });
   merchantId = merchant?.id ?? "";
   const { secret } = await merchants.createApiKey({ merchantId });
-  const gateway = testClient(GatewayService, platform.services.gateway?.url ?? "", secret);
+  gateway = testClient(GatewayService, platform.services.gateway?.url ?? "", secret);
   const { payment } = await gateway.createPayment({
     idempotencyKey: "order-1001",
     merchantOrderNo: "1001",
@@ -92,6 +93,40 @@ describe("kassa payment", () => {
       );
     }
     expect(lines).toHaveLength(8);
+  });
+
+  it("shows how a manual payment was captured, or why it was cancelled", async () => {
+    const manual = async (key: string) =>
+      (
+        await gateway.createPayment({
+          idempotencyKey: key,
+          merchantOrderNo: key,
+          amount: 4000n,
+          currency: "USD",
+          paymentMethod: "tok_visa",
+          captureMethod: CaptureMethod.MANUAL,
+        })
+      ).payment?.id ?? "";
+    const held = await manual("manual-held");
+    const heldRun = await kassa("payment", held);
+    expect(heldRun.stdout).toMatch(/^ {2}capture +manual$/m);
+    expect(heldRun.stdout).toMatch(/^ {2}capturable +40\.00 USD$/m);
+    expect(heldRun.stdout).not.toMatch(/^ {2}captured /m);
+
+    await gateway.capturePayment({
+      paymentId: held,
+      amountToCapture: 2500n,
+      idempotencyKey: "capture-held",
+    });
+    const captured = await kassa("payment", held);
+    expect(captured.stdout).toMatch(/^ {2}captured +25\.00 USD at \S+ \S+$/m);
+    expect(captured.stdout).not.toMatch(/^ {2}capturable /m);
+
+    const released = await manual("manual-released");
+    await gateway.cancelPayment({ paymentId: released, cancellationReason: "out_of_stock" });
+    const cancelled = await kassa("payment", released);
+    expect(cancelled.stdout).toMatch(/^ {2}status +cancelled$/m);
+    expect(cancelled.stdout).toMatch(/^ {2}cancelled +\S+ \S+ out_of_stock$/m);
   });
 
   it("prints the raw GetPaymentResponse with --json", async () => {

@@ -1,5 +1,6 @@
 import { create, type DescEnum } from "@bufbuild/protobuf";
 import {
+  CaptureMethodSchema,
   GatewayService,
   GetPaymentResponseSchema,
   GetRefundResponseSchema,
@@ -119,6 +120,17 @@ function paymentDetails(payment: Payment): string {
     ["failure", failure(payment.failureCode, payment.failureMessage)],
     ["channel", [payment.channel, payment.channelPaymentId].filter(Boolean).join(" ") || "-"],
     ["risk score", String(payment.riskScore)],
+    ["capture", enumLabel(CaptureMethodSchema, payment.captureMethod)],
+    ["capturable", payment.amountCapturable > 0n ? money(payment.amountCapturable) : undefined],
+    [
+      "captured",
+      payment.capturedAt && `${money(payment.amountCaptured)} at ${formatTime(payment.capturedAt)}`,
+    ],
+    [
+      "cancelled",
+      payment.cancelledAt &&
+        [formatTime(payment.cancelledAt), payment.cancellationReason].filter(Boolean).join(" "),
+    ],
     ["description", payment.description || undefined],
     ...Object.entries(payment.metadata).map(([key, value]): [string, string] => [
       `metadata.${key}`,
