@@ -1,14 +1,8 @@
 import { activeTraceparent } from "@kassa/platform";
 import { and, asc, count, eq, inArray, lte, min, notInArray, sql } from "drizzle-orm";
+import type { NewOutboxEvent } from "../outbox/outbox-payloads.js";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type OutboxRow, outbox } from "./schema.js";
-
-/** An event to deliver, before it is stored. */
-export interface NewOutboxEvent {
-  kind: string;
-  subjectId: string;
-  payload: Record<string, string>;
-}
 
 /** What is waiting in the outbox, for metrics and health. */
 export interface OutboxBacklog {

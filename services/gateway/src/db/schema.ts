@@ -11,6 +11,7 @@ import {
   timestamp,
   uniqueIndex,
 } from "drizzle-orm/pg-core";
+import type { StoredOutboxPayload } from "../outbox/outbox-payloads.js";
 
 /** The Postgres schema the gateway owns: payments, refunds, idempotency and the outbox. */
 export const gatewaySchema = pgSchema("gateway");
@@ -162,7 +163,7 @@ export const outbox = gatewaySchema.table(
     kind: text("kind").notNull(),
     /** The payment or refund the event is about. */
     subjectId: text("subject_id").notNull(),
-    payload: jsonb("payload").$type<Record<string, string>>().notNull(),
+    payload: jsonb("payload").$type<StoredOutboxPayload>().notNull(),
     status: outboxStatus("status").notNull().default("PENDING"),
     attempts: integer("attempts").notNull().default(0),
     nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull(),

@@ -3,8 +3,15 @@ import { type Client, Code, ConnectError } from "@connectrpc/connect";
 import type { AccountingService } from "@kassa/contracts/kassa/accounting/v1/accounting_pb";
 import type { OrderService } from "@kassa/contracts/kassa/order/v1/order_pb";
 import { capturedAmount } from "../db/captured-amount.js";
-import type { NewOutboxEvent } from "../db/outbox-repository.js";
 import type { OutboxRow, PaymentRow, RefundRow } from "../db/schema.js";
+import type { Money } from "../money.js";
+import {
+  isOutboxKind,
+  type NewOutboxEvent,
+  type OutboxKind,
+  type OutboxPayload,
+  outboxPayloadSchemas,
+} from "./outbox-payloads.js";
 
 /**
  * The events the gateway's sagas leave for other services, each delivered to an idempotent
@@ -18,27 +25,26 @@ export const outboxEvents = {
     payload: { orderId: required(payment.orderId, "orderId"), paymentId: payment.id },
   }),
 
-  /** OrderService.CancelOrder for a payment that failed after its order was created. */
+  /** OrderService.CancelOrder for a payment that ended without taking money. */
   orderCancelled: (payment: PaymentRow, reason: string): NewOutboxEvent => ({
     kind: "order.cancelled",
     subjectId: payment.id,
     payload: { orderId: required(payment.orderId, "orderId"), reason },
   }),
 
-  /** AccountingService.RecordPayment of what was taken (a manual capture may be part): clearing → merchant. */
+  /** AccountingService.RecordPayment of what was taken (a manual capture may be part). */
   paymentRecorded: (payment: PaymentRow, occurredAt: Date): NewOutboxEvent => ({
     kind: "ledger.payment",
     subjectId: payment.id,
     payload: {
       paymentId: payment.id,
       merchantId: payment.merchantId,
-      amount: capturedAmount(payment).toString(),
-      currency: payment.currency,
+      ...storedMoney(capturedAmount(payment)),
       occurredAt: occurredAt.toISOString(),
     },
   }),
 
-  /** AccountingService.RecordRefund: merchant → clearing. */
+  /** AccountingService.RecordRefund of a SUCCEEDED refund. */
   refundRecorded: (refund: RefundRow, occurredAt: Date): NewOutboxEvent => ({
     kind: "ledger.refund",
     subjectId: refund.id,
@@ -46,8 +52,7 @@ export const outboxEvents = {
       refundId: refund.id,
       paymentId: refund.paymentId,
       merchantId: refund.merchantId,
-      amount: refund.amount.toString(),
-      currency: refund.currency,
+      ...storedMoney(refund),
       occurredAt: occurredAt.toISOString(),
     },
   }),
@@ -59,57 +64,73 @@ export interface OutboxTargets {
   accounting: Client<typeof AccountingService>;
 }
 
-/** The event kinds each target receives. */
-export const outboxKindsByTarget: Readonly<Record<keyof OutboxTargets, readonly string[]>> = {
-  order: ["order.paid", "order.cancelled"],
-  accounting: ["ledger.payment", "ledger.refund"],
+/** Where each kind goes and the call that delivers its parsed payload there. */
+const routes: {
+  readonly [K in OutboxKind]: {
+    readonly target: keyof OutboxTargets;
+    deliver(targets: OutboxTargets, payload: OutboxPayload<K>): Promise<unknown>;
+  };
+} = {
+  "order.paid": { target: "order", deliver: (to, payload) => to.order.markOrderPaid(payload) },
+  "order.cancelled": {
+    target: "order",
+    deliver: (to, payload) => to.order.cancelOrder(payload),
+  },
+  "ledger.payment": {
+    target: "accounting",
+    deliver: (to, { occurredAt, ...payload }) =>
+      to.accounting.recordPayment({ ...payload, occurredAt: timestampFromDate(occurredAt) }),
+  },
+  "ledger.refund": {
+    target: "accounting",
+    deliver: (to, { occurredAt, ...payload }) =>
+      to.accounting.recordRefund({ ...payload, occurredAt: timestampFromDate(occurredAt) }),
+  },
 };
 
-/** Delivers one stored event; rejects with the target's error. */
+/** The event kinds each target receives. */
+export const outboxKindsByTarget: Readonly<Record<keyof OutboxTargets, readonly OutboxKind[]>> = {
+  order: kindsFor("order"),
+  accounting: kindsFor("accounting"),
+};
+
+/**
+ * Delivers one stored event; rejects with the target's error, or with INVALID_ARGUMENT for a
+ * kind this gateway does not know or a payload that does not parse (retried, then EXHAUSTED).
+ */
 export async function deliverOutboxEvent(targets: OutboxTargets, event: OutboxRow): Promise<void> {
-  const p = event.payload;
-  switch (event.kind) {
-    case "order.paid":
-      await targets.order.markOrderPaid({
-        orderId: field(p, "orderId"),
-        paymentId: field(p, "paymentId"),
-      });
-      return;
-    case "order.cancelled":
-      await targets.order.cancelOrder({ orderId: field(p, "orderId"), reason: field(p, "reason") });
-      return;
-    case "ledger.payment":
-      await targets.accounting.recordPayment({
-        paymentId: field(p, "paymentId"),
-        merchantId: field(p, "merchantId"),
-        amount: BigInt(field(p, "amount")),
-        currency: field(p, "currency"),
-        occurredAt: timestampFromDate(new Date(field(p, "occurredAt"))),
-      });
-      return;
-    case "ledger.refund":
-      await targets.accounting.recordRefund({
-        refundId: field(p, "refundId"),
-        paymentId: field(p, "paymentId"),
-        merchantId: field(p, "merchantId"),
-        amount: BigInt(field(p, "amount")),
-        currency: field(p, "currency"),
-        occurredAt: timestampFromDate(new Date(field(p, "occurredAt"))),
-      });
-      return;
-    default:
-      throw new ConnectError(`unknown outbox event kind ${event.kind}`, Code.InvalidArgument);
+  if (!isOutboxKind(event.kind)) {
+    throw new ConnectError(`unknown outbox event kind ${event.kind}`, Code.InvalidArgument);
   }
+  await deliver(targets, event.kind, event.payload);
+}
+
+async function deliver<K extends OutboxKind>(
+  targets: OutboxTargets,
+  kind: K,
+  stored: unknown,
+): Promise<void> {
+  const parsed = outboxPayloadSchemas[kind].safeParse(stored);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ConnectError(
+      `outbox ${kind} payload: ${issue?.path.join(".") || "payload"} ${issue?.message ?? "is malformed"}`,
+      Code.InvalidArgument,
+    );
+  }
+  await routes[kind].deliver(targets, parsed.data as OutboxPayload<K>);
+}
+
+function kindsFor(target: keyof OutboxTargets): OutboxKind[] {
+  return (Object.keys(routes) as OutboxKind[]).filter((kind) => routes[kind].target === target);
+}
+
+/** Money as a stored payload carries it: JSON has no int64, so the amount is a decimal string. */
+function storedMoney(value: Money): { amount: string; currency: string } {
+  return { amount: value.amount.toString(), currency: value.currency };
 }
 
 function required(value: string | null, name: string): string {
   if (!value) throw new Error(`outbox event needs ${name}`);
-  return value;
-}
-
-function field(payload: Record<string, string>, name: string): string {
-  const value = payload[name];
-  if (value === undefined)
-    throw new ConnectError(`outbox payload lacks ${name}`, Code.InvalidArgument);
   return value;
 }

@@ -1,3 +1,4 @@
+import { AccountingService } from "@kassa/contracts/kassa/accounting/v1/accounting_pb";
 import { createId, type Database } from "@kassa/platform";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -52,5 +53,40 @@ describe("an outbox event its target refuses for good", () => {
       expect(metrics).toContain(`kassa_outbox_exhausted{service="gateway"} ${exhausted}`);
     });
     expect((await fetch(`${platform.services.gateway.url}/health/ready`)).status).toBe(503);
+  });
+});
+
+describe("a stored outbox event whose payload does not parse", () => {
+  it("is refused before it reaches its target, naming the field, and kept as EXHAUSTED", async () => {
+    // A row written by another version or by hand: the amount is not whole minor units.
+    const db = platform.services.gateway.context.db as Database<typeof schema>;
+    const paymentId = createId("pay");
+    const merchantId = createId("mer");
+    await db.insert(schema.outbox).values({
+      kind: "ledger.payment",
+      subjectId: paymentId,
+      payload: {
+        paymentId,
+        merchantId,
+        amount: "12.50",
+        currency: "EUR",
+        occurredAt: new Date().toISOString(),
+      },
+      nextAttemptAt: new Date(),
+      createdAt: new Date(),
+    });
+    await eventually(async () => {
+      const [row] = await db
+        .select()
+        .from(schema.outbox)
+        .where(eq(schema.outbox.subjectId, paymentId));
+      expect(row).toMatchObject({
+        status: "EXHAUSTED",
+        attempts: 1,
+        lastError: expect.stringMatching(/ledger\.payment payload: amount must be an integer/),
+      });
+    });
+    const ledger = platform.admin(AccountingService, "accounting");
+    expect((await ledger.listEntries({ merchantId })).entries).toEqual([]);
   });
 });

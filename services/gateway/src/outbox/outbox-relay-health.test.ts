@@ -92,24 +92,27 @@ const stored = async (subjectId: string, kind: string) => {
 };
 
 /** Stores an event as a saga would, then wakes the relay as the saga's commit does. */
-const enqueue = async (relay: { wake(): void }, kind: string, subjectId: string) => {
+const enqueue = async (
+  relay: { wake(): void },
+  kind: "order.paid" | "ledger.payment",
+  subjectId: string,
+) => {
   await outboxRepository.enqueue(
     handle.db,
     [
-      {
-        kind,
-        subjectId,
-        payload:
-          kind === "order.paid"
-            ? { orderId: "ord_1", paymentId: subjectId }
-            : {
-                paymentId: subjectId,
-                merchantId: "mer_1",
-                amount: "100",
-                currency: "USD",
-                occurredAt: new Date().toISOString(),
-              },
-      },
+      kind === "order.paid"
+        ? { kind, subjectId, payload: { orderId: "ord_1", paymentId: subjectId } }
+        : {
+            kind,
+            subjectId,
+            payload: {
+              paymentId: subjectId,
+              merchantId: "mer_1",
+              amount: "100",
+              currency: "USD",
+              occurredAt: new Date().toISOString(),
+            },
+          },
     ],
     new Date(),
   );
