@@ -64,7 +64,7 @@ export function paymentMessage(row: PaymentRow): Payment {
     metadata: row.metadata,
     captureMethod: row.captureMethod === "MANUAL" ? CaptureMethod.MANUAL : CaptureMethod.AUTOMATIC,
     amountCapturable: row.status === "REQUIRES_CAPTURE" ? row.amount : 0n,
-    amountCaptured: capturedAmount(row),
+    amountCaptured: capturedAmount(row).amount,
     ...(row.capturedAt && { capturedAt: timestampFromDate(row.capturedAt) }),
     ...(row.cancelledAt && { cancelledAt: timestampFromDate(row.cancelledAt) }),
     cancellationReason: row.status === "CANCELLED" ? (row.cancellationReason ?? "") : "",

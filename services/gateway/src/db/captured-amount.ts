@@ -1,3 +1,4 @@
+import { type Money, money } from "../money.js";
 import type { PaymentRow } from "./schema.js";
 
 /**
@@ -6,8 +7,8 @@ import type { PaymentRow } from "./schema.js";
  * one, nothing otherwise.
  */
 export function capturedAmount(
-  payment: Pick<PaymentRow, "status" | "amount" | "captureAmount">,
-): bigint {
-  if (payment.status !== "SUCCEEDED") return 0n;
-  return payment.captureAmount ?? payment.amount;
+  payment: Pick<PaymentRow, "status" | "amount" | "captureAmount" | "currency">,
+): Money {
+  if (payment.status !== "SUCCEEDED") return money.zero(payment.currency);
+  return { amount: payment.captureAmount ?? payment.amount, currency: payment.currency };
 }

@@ -1,5 +1,6 @@
 import { activeTraceparent } from "@kassa/platform";
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import type { Failure } from "../failure-catalogue.js";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type PaymentRow, payments } from "./schema.js";
 import { type TransitionCause, transitionRepository } from "./transition-repository.js";
@@ -230,7 +231,7 @@ export const paymentRepository = {
   fail(
     tx: GatewayDatabase,
     id: string,
-    failure: { code: string; message: string; riskScore?: number; channelPaymentId?: string },
+    failure: Failure & { riskScore?: number; channelPaymentId?: string },
     at: Date,
     cause: TransitionCause,
   ): Promise<PaymentRow | undefined> {

@@ -1,5 +1,6 @@
 import { activeTraceparent } from "@kassa/platform";
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import type { Failure } from "../failure-catalogue.js";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type RefundRow, refunds } from "./schema.js";
 import { type TransitionCause, transitionRepository } from "./transition-repository.js";
@@ -124,7 +125,7 @@ export const refundRepository = {
   fail(
     tx: GatewayDatabase,
     id: string,
-    failure: { code: string; message: string; channelRefundId?: string },
+    failure: Failure & { channelRefundId?: string },
     at: Date,
     cause: TransitionCause,
   ): Promise<RefundRow | undefined> {

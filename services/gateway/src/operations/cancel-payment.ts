@@ -13,13 +13,15 @@ import type { GatewayContext } from "../gateway-context.js";
 import { authenticatedMerchant } from "../merchant-authentication.js";
 import { paymentMessage } from "../payment-message.js";
 import { finishCancel, voidAtChannel } from "../saga/authorization-outcome.js";
+import { loadPayment } from "./load-payment.js";
 
 /**
  * CancelPayment: validate → load the payment → check it has taken no money → a PENDING one
- * (nothing sent to the channel) is CANCELLED at once; a REQUIRES_CAPTURE one claims the void
- * (→ CANCELLING, guarded, so of racing cancels and captures exactly one reaches the channel),
- * the channel voids the authorization, then CANCELLED. Either way the order is cancelled
- * through the outbox. A void whose answer did not come is left CANCELLING for the reconciler.
+ * (nothing sent to the channel) is CANCELLED at once; a REQUIRES_CAPTURE one persists the
+ * intent by claiming the void (→ CANCELLING, guarded, so of racing cancels and captures
+ * exactly one reaches the channel) → call out: the channel voids the authorization → persist
+ * the result, CANCELLED. Either way the order is cancelled through the outbox. A void whose
+ * answer did not come is left CANCELLING for the reconciler.
  */
 export async function cancelPayment(
   context: GatewayContext,
@@ -29,44 +31,51 @@ export async function cancelPayment(
   const { merchantId } = authenticatedMerchant(call);
   const actor = transitionActors.request(requestContext(call, context.logger).requestId);
 
-  // Validate.
-  const paymentId = requestFields.id("payment_id", request.paymentId, "pay");
-  const reason = requestFields.text("cancellation_reason", request.cancellationReason, {
-    max: 500,
-    optional: true,
-  });
-
-  // Load and check; a lost claim means a racing capture or cancel won: read again.
-  let payment = await paymentRepository.find(context.db, merchantId, paymentId);
-  if (!payment) throw rpcErrors.notFound("payment", paymentId);
+  const cancel = validate(request);
+  let payment = await loadPayment(context, merchantId, cancel.paymentId);
+  // A lost claim means a racing capture or cancel won: load again and check again.
   for (;;) {
-    requireCancellable(payment);
+    check(payment);
     if (payment.status === "CANCELLED" || payment.status === "CANCELLING") {
       return respond(payment);
     }
     if (payment.status === "PENDING") {
-      const cancelled = await finishCancel(context, paymentId, actor, reason);
+      // Nothing was sent: the intent and the result are one write.
+      const cancelled = await finishCancel(context, payment.id, actor, cancel.reason);
       if (cancelled.status === "CANCELLED") return respond(cancelled);
       payment = cancelled;
       continue;
     }
-    // REQUIRES_CAPTURE: persist the intent, then call out.
     const claimed = await paymentRepository.claimCancel(
       context.db,
-      paymentId,
-      reason,
+      payment.id,
+      cancel.reason,
       context.clock.now(),
       { reason: "cancel requested", actor },
     );
     if (claimed) return respond(await voidAtChannel(context, claimed, actor));
-    const current = await paymentRepository.find(context.db, merchantId, paymentId);
-    if (!current) throw new Error(`payment ${paymentId} vanished`);
-    payment = current;
+    payment = await loadPayment(context, merchantId, payment.id);
   }
 }
 
+/** A CancelPayment request, validated. */
+interface ValidCancel {
+  readonly paymentId: string;
+  readonly reason: string;
+}
+
+function validate(request: CancelPaymentRequest): ValidCancel {
+  return {
+    paymentId: requestFields.id("payment_id", request.paymentId, "pay"),
+    reason: requestFields.text("cancellation_reason", request.cancellationReason, {
+      max: 500,
+      optional: true,
+    }),
+  };
+}
+
 /** Refuses a payment that took money, or whose outcome is not known yet. */
-function requireCancellable(payment: PaymentRow): void {
+function check(payment: PaymentRow): void {
   switch (payment.status) {
     case "PENDING":
     case "REQUIRES_CAPTURE":

@@ -5,11 +5,11 @@ import {
   type GetPaymentResponse,
   GetPaymentResponseSchema,
 } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
-import { requestFields, rpcErrors } from "@kassa/platform";
-import { paymentRepository } from "../db/payment-repository.js";
+import { requestFields } from "@kassa/platform";
 import type { GatewayContext } from "../gateway-context.js";
 import { readerScope } from "../merchant-authentication.js";
 import { paymentMessage } from "../payment-message.js";
+import { loadPayment } from "./load-payment.js";
 
 /** GetPayment: one of the caller's payments; another merchant's is NOT_FOUND, like a missing one. */
 export async function getPayment(
@@ -19,7 +19,6 @@ export async function getPayment(
 ): Promise<GetPaymentResponse> {
   const merchantId = readerScope(call);
   const paymentId = requestFields.id("payment_id", request.paymentId, "pay");
-  const payment = await paymentRepository.find(context.db, merchantId, paymentId);
-  if (!payment) throw rpcErrors.notFound("payment", paymentId);
+  const payment = await loadPayment(context, merchantId, paymentId);
   return create(GetPaymentResponseSchema, { payment: paymentMessage(payment) });
 }

@@ -12,6 +12,7 @@ import type { GatewayDatabase } from "../db/gateway-database.js";
 import { paymentRepository } from "../db/payment-repository.js";
 import { refundRepository } from "../db/refund-repository.js";
 import { statusTransitions } from "../db/schema.js";
+import { failure } from "../failure-catalogue.js";
 import {
   eventually,
   type GatewayPlatform,
@@ -204,7 +205,7 @@ describe("ListPaymentEvents", () => {
     const db = gatewayDb();
     expect(await paymentRepository.succeed(db, paymentId, "ch_again", at, cause)).toBeUndefined();
     expect(
-      await paymentRepository.fail(db, paymentId, { code: "late", message: "late" }, at, cause),
+      await paymentRepository.fail(db, paymentId, failure("declined", "late"), at, cause),
     ).toBeUndefined();
     expect(
       await paymentRepository.markProcessing(

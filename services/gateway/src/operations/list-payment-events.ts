@@ -6,11 +6,11 @@ import {
   ListPaymentEventsResponseSchema,
 } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { decodePageToken, pageOf, pageSizeOf, requestFields, rpcErrors } from "@kassa/platform";
-import { paymentRepository } from "../db/payment-repository.js";
 import { transitionRepository } from "../db/transition-repository.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { readerScope } from "../merchant-authentication.js";
 import { paymentEventMessage } from "../payment-message.js";
+import { loadPayment } from "./load-payment.js";
 
 /**
  * ListPaymentEvents: one of the caller's payments' history, its refunds' included, oldest
@@ -27,8 +27,7 @@ export async function listPaymentEvents(
   const pageSize = pageSizeOf(request.pageSize);
   const query = { paymentId };
   const after = sequenceOf(decodePageToken(request.pageToken, query));
-  const payment = await paymentRepository.find(context.db, merchantId, paymentId);
-  if (!payment) throw rpcErrors.notFound("payment", paymentId);
+  const _payment = await loadPayment(context, merchantId, paymentId);
   const rows = await transitionRepository.page(context.db, paymentId, after, pageSize + 1);
   // Page tokens carry the last row's sequence as its id.
   const { page, nextPageToken } = pageOf(

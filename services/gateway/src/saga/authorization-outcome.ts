@@ -1,11 +1,14 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { AuthorizationStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
-import { type NewOutboxEvent, outboxRepository } from "../db/outbox-repository.js";
+import { outboxRepository } from "../db/outbox-repository.js";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
+import { channelDecline, type Failure, failure } from "../failure-catalogue.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { outboxEvents } from "../outbox/outbox-events.js";
+import type { NewOutboxEvent } from "../outbox/outbox-payloads.js";
 import type { ChargeOutcome } from "./payment-outcome.js";
+import { persistResult } from "./persist-result.js";
 import { sagaStep } from "./saga-step.js";
 
 /** An authorization as the channel answers it, as far as the gateway reads it. */
@@ -23,7 +26,7 @@ export type CaptureOutcome =
   /** The channel took the claimed amount, as the charge `chargeId` that refunds go through. */
   | { readonly kind: "captured"; readonly chargeId: string }
   /** The channel declined the capture, or the hold lapsed first: nothing was taken. */
-  | { readonly kind: "declined"; readonly code: string; readonly message: string };
+  | { readonly kind: "declined"; readonly failure: Failure };
 
 /**
  * What an Authorize (or GetAuthorization) answer means for a PROCESSING manual payment;
@@ -38,16 +41,14 @@ export function authorizeOutcome(
       return {
         kind: "declined",
         chargeId: authorization.id,
-        code: authorization.failureCode,
-        message: authorization.failureMessage,
+        failure: channelDecline(authorization.failureCode, authorization.failureMessage),
       };
     case AuthorizationStatus.EXPIRED:
       // Held and lapsed before the gateway learned of it: nothing can be taken any more.
       return {
         kind: "declined",
         chargeId: authorization.id,
-        code: "authorization_expired",
-        message: "the authorization lapsed at the channel before it was captured",
+        failure: failure("authorization_expired"),
       };
     case AuthorizationStatus.PENDING:
     case AuthorizationStatus.UNSPECIFIED:
@@ -72,15 +73,10 @@ export function captureOutcome(
     case AuthorizationStatus.FAILED:
       return {
         kind: "declined",
-        code: authorization.failureCode,
-        message: authorization.failureMessage,
+        failure: channelDecline(authorization.failureCode, authorization.failureMessage),
       };
     case AuthorizationStatus.EXPIRED:
-      return {
-        kind: "declined",
-        code: "authorization_expired",
-        message: "the authorization lapsed at the channel before it was captured",
-      };
+      return { kind: "declined", failure: failure("authorization_expired") };
     default:
       return undefined;
   }
@@ -121,7 +117,7 @@ export async function captureAtChannel(
     );
   }
   if (!outcome) return payment;
-  return sagaStep(context, "finish", () => finishCapture(context, payment.id, outcome, actor));
+  return persistResult(context, payment, () => finishCapture(context, payment.id, outcome, actor));
 }
 
 /**
@@ -151,7 +147,7 @@ export async function voidAtChannel(
     );
   }
   if (!released) return payment;
-  return sagaStep(context, "finish", () => finishCancel(context, payment.id, actor));
+  return persistResult(context, payment, () => finishCancel(context, payment.id, actor));
 }
 
 /**
@@ -166,7 +162,10 @@ export async function finishCapture(
   actor: string,
 ): Promise<PaymentRow> {
   const at = context.clock.now();
-  const cause = { reason: outcome.kind === "captured" ? "capture succeeded" : outcome.code, actor };
+  const cause = {
+    reason: outcome.kind === "captured" ? "capture succeeded" : outcome.failure.code,
+    actor,
+  };
   const { payment, changed } = await context.db.transaction(async (tx) => {
     const current = await paymentRepository.lock(tx, paymentId);
     if (!current) throw new Error(`payment ${paymentId} vanished`);
@@ -178,15 +177,11 @@ export async function finishCapture(
       if (finished)
         events.push(outboxEvents.orderPaid(finished), outboxEvents.paymentRecorded(finished, at));
     } else {
-      finished = await paymentRepository.fail(
-        tx,
-        paymentId,
-        { code: outcome.code, message: outcome.message },
-        at,
-        cause,
-      );
+      finished = await paymentRepository.fail(tx, paymentId, outcome.failure, at, cause);
       if (finished?.orderId)
-        events.push(outboxEvents.orderCancelled(finished, `capture failed: ${outcome.code}`));
+        events.push(
+          outboxEvents.orderCancelled(finished, `capture failed: ${outcome.failure.code}`),
+        );
     }
     if (!finished) return { payment: current, changed: false };
     await outboxRepository.enqueue(tx, events, at);

@@ -1,9 +1,11 @@
 import { ChargeStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
-import { type NewOutboxEvent, outboxRepository } from "../db/outbox-repository.js";
+import { outboxRepository } from "../db/outbox-repository.js";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
+import { channelDecline, type Failure } from "../failure-catalogue.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { outboxEvents } from "../outbox/outbox-events.js";
+import type { NewOutboxEvent } from "../outbox/outbox-payloads.js";
 
 /** How a payment's charge ended, as the saga or the reconciler learned it. */
 export type ChargeOutcome =
@@ -12,25 +14,16 @@ export type ChargeOutcome =
   /** The channel holds it (manual capture): nothing taken yet, nothing in the ledger. */
   | { readonly kind: "authorized"; readonly authorizationId: string }
   /** The channel declined it: nothing was charged. */
-  | {
-      readonly kind: "declined";
-      readonly chargeId: string;
-      readonly code: string;
-      readonly message: string;
-    }
+  | { readonly kind: "declined"; readonly chargeId: string; readonly failure: Failure }
   /** It never reached the channel (risk rejected, a service or the channel unreachable). */
-  | {
-      readonly kind: "not_charged";
-      readonly code: string;
-      readonly message: string;
-      readonly riskScore?: number;
-    };
+  | { readonly kind: "not_charged"; readonly failure: Failure; readonly riskScore?: number };
 
 /**
  * Finishes a payment with its outcome, in one transaction with the events that follow from it:
  * charged → SUCCEEDED, order paid, ledger record; authorized → REQUIRES_CAPTURE, no event (the
- * capture brings them); otherwise FAILED and, if an order was created, order cancelled. The payment is locked first; one already finished (by the saga, the
- * reconciler or another replica) is returned unchanged, so every outcome applies exactly once.
+ * capture brings them); otherwise FAILED and, if an order was created, order cancelled. The
+ * payment is locked first; one already finished (by the saga, the reconciler or another
+ * replica) is returned unchanged, so every outcome applies exactly once.
  * The history records it with `actor`, and as reason `charge succeeded` or the failure code.
  */
 export async function finishPayment(
@@ -45,7 +38,7 @@ export async function finishPayment(
     reason:
       outcome.kind === "charged" || outcome.kind === "authorized"
         ? reasons[outcome.kind]
-        : outcome.code,
+        : outcome.failure.code,
     actor,
   };
   const { payment, changed } = await context.db.transaction(async (tx) => {
@@ -73,8 +66,7 @@ export async function finishPayment(
         tx,
         paymentId,
         {
-          code: outcome.code,
-          message: outcome.message,
+          ...outcome.failure,
           ...(outcome.kind === "not_charged" &&
             outcome.riskScore !== undefined && { riskScore: outcome.riskScore }),
           ...(outcome.kind === "declined" && { channelPaymentId: outcome.chargeId }),
@@ -83,7 +75,9 @@ export async function finishPayment(
         cause,
       );
       if (finished?.orderId)
-        events.push(outboxEvents.orderCancelled(finished, `payment failed: ${outcome.code}`));
+        events.push(
+          outboxEvents.orderCancelled(finished, `payment failed: ${outcome.failure.code}`),
+        );
     }
     if (!finished) return { payment: current, changed: false };
     await outboxRepository.enqueue(tx, events, at);
@@ -114,8 +108,7 @@ export function chargeOutcome(
     return {
       kind: "declined",
       chargeId: charge.id,
-      code: charge.failureCode,
-      message: charge.failureMessage,
+      failure: channelDecline(charge.failureCode, charge.failureMessage),
     };
   }
   return undefined;

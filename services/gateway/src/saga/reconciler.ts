@@ -1,13 +1,11 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import {
-  AuthorizationStatus,
-  ChannelRefundStatus,
-} from "@kassa/contracts/kassa/channel/v1/channel_pb";
+import { AuthorizationStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
 import { type DependencyHealth, linksTo } from "@kassa/platform";
 import { paymentRepository } from "../db/payment-repository.js";
 import { refundRepository } from "../db/refund-repository.js";
 import type { PaymentRow, RefundRow } from "../db/schema.js";
 import { transitionActors } from "../db/transition-repository.js";
+import { type FailureCode, failure } from "../failure-catalogue.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { createWorkerPause } from "../worker-pause.js";
 import {
@@ -20,7 +18,7 @@ import {
   voidAtChannel,
 } from "./authorization-outcome.js";
 import { chargeOutcome, finishPayment } from "./payment-outcome.js";
-import { finishRefund } from "./refund-outcome.js";
+import { finishRefund, refundOutcome } from "./refund-outcome.js";
 
 /** Options for {@link startReconciler}. */
 export interface ReconcilerOptions {
@@ -80,8 +78,7 @@ export function startReconciler(
         payment.id,
         {
           kind: "not_charged",
-          code: "channel_unavailable",
-          message: "the channel never received the charge; nothing was charged",
+          failure: failure("channel_unavailable", "it never received the charge"),
         },
         transitionActors.reconciler,
       );
@@ -104,8 +101,7 @@ export function startReconciler(
         payment.id,
         {
           kind: "not_charged",
-          code: "channel_unavailable",
-          message: "the channel never received the authorization; nothing was held",
+          failure: failure("channel_unavailable", "it never received the authorization"),
         },
         transitionActors.reconciler,
       );
@@ -141,12 +137,13 @@ export function startReconciler(
 
   /** An authorization left uncaptured too long: claim its void (a racing capture may win). */
   const expire = async (payment: PaymentRow) => {
+    const expired: FailureCode = "expired";
     const claimed = await paymentRepository.claimCancel(
       context.db,
       payment.id,
-      "expired",
+      expired,
       context.clock.now(),
-      { reason: "expired", actor: transitionActors.reconciler },
+      { reason: expired, actor: transitionActors.reconciler },
     );
     if (claimed) await voidAtChannel(context, claimed, transitionActors.reconciler);
   };
@@ -157,30 +154,8 @@ export function startReconciler(
         channel,
         idempotencyKey: refund.id,
       });
-      const channelRefund = answer.refund;
-      if (channelRefund?.status === ChannelRefundStatus.SUCCEEDED) {
-        await finishRefund(
-          context,
-          refund.id,
-          {
-            kind: "refunded",
-            channelRefundId: channelRefund.id,
-          },
-          transitionActors.reconciler,
-        );
-      } else if (channelRefund?.status === ChannelRefundStatus.FAILED) {
-        await finishRefund(
-          context,
-          refund.id,
-          {
-            kind: "not_refunded",
-            code: channelRefund.failureCode,
-            message: channelRefund.failureMessage,
-            channelRefundId: channelRefund.id,
-          },
-          transitionActors.reconciler,
-        );
-      }
+      const outcome = refundOutcome(answer.refund);
+      if (outcome) await finishRefund(context, refund.id, outcome, transitionActors.reconciler);
     } catch (error) {
       if (ConnectError.from(error).code !== Code.NotFound) throw error;
       await finishRefund(
@@ -188,8 +163,7 @@ export function startReconciler(
         refund.id,
         {
           kind: "not_refunded",
-          code: "channel_unavailable",
-          message: "the channel never received the refund; nothing was refunded",
+          failure: failure("channel_unavailable", "it never received the refund"),
         },
         transitionActors.reconciler,
       );
@@ -237,8 +211,7 @@ export function startReconciler(
           payment.id,
           {
             kind: "not_charged",
-            code: "service_unavailable",
-            message: "the payment was abandoned before it reached the channel; nothing was charged",
+            failure: failure("service_unavailable", "the payment was abandoned mid-saga"),
           },
           transitionActors.reconciler,
         ).then(() => undefined),

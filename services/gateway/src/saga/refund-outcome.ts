@@ -1,7 +1,9 @@
+import { ChannelRefundStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
 import { outboxRepository } from "../db/outbox-repository.js";
 import { paymentRepository } from "../db/payment-repository.js";
 import { refundRepository } from "../db/refund-repository.js";
 import type { RefundRow } from "../db/schema.js";
+import { channelDecline, type Failure } from "../failure-catalogue.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { outboxEvents } from "../outbox/outbox-events.js";
 
@@ -10,12 +12,29 @@ export type RefundOutcome =
   /** The channel returned the money. */
   | { readonly kind: "refunded"; readonly channelRefundId: string }
   /** The channel declined, or never received it: nothing was refunded. */
-  | {
-      readonly kind: "not_refunded";
-      readonly code: string;
-      readonly message: string;
-      readonly channelRefundId?: string;
+  | { readonly kind: "not_refunded"; readonly failure: Failure; readonly channelRefundId?: string };
+
+/**
+ * What a Refund (or GetChannelRefund) answer means for a PENDING refund; undefined while the
+ * channel has not decided, which leaves it PENDING, its amount reserved, for the reconciler.
+ */
+export function refundOutcome(
+  refund:
+    | { id: string; status: ChannelRefundStatus; failureCode: string; failureMessage: string }
+    | undefined,
+): RefundOutcome | undefined {
+  if (refund?.status === ChannelRefundStatus.SUCCEEDED) {
+    return { kind: "refunded", channelRefundId: refund.id };
+  }
+  if (refund?.status === ChannelRefundStatus.FAILED) {
+    return {
+      kind: "not_refunded",
+      failure: channelDecline(refund.failureCode, refund.failureMessage),
+      channelRefundId: refund.id,
     };
+  }
+  return undefined;
+}
 
 /**
  * Finishes a PENDING refund in one transaction: refunded → SUCCEEDED, the payment's
@@ -31,7 +50,10 @@ export async function finishRefund(
   actor: string,
 ): Promise<RefundRow> {
   const at = context.clock.now();
-  const cause = { reason: outcome.kind === "refunded" ? "refund succeeded" : outcome.code, actor };
+  const cause = {
+    reason: outcome.kind === "refunded" ? "refund succeeded" : outcome.failure.code,
+    actor,
+  };
   const { refund, changed } = await context.db.transaction(async (tx) => {
     const current = await refundRepository.lock(tx, refundId);
     if (!current) throw new Error(`refund ${refundId} vanished`);
@@ -53,8 +75,7 @@ export async function finishRefund(
       tx,
       refundId,
       {
-        code: outcome.code,
-        message: outcome.message,
+        ...outcome.failure,
         ...(outcome.channelRefundId && { channelRefundId: outcome.channelRefundId }),
       },
       at,

@@ -23,6 +23,7 @@ import {
   uniqueRedisPrefix,
 } from "@kassa/platform/testing";
 import { riskService } from "@kassa/risk";
+import { afterAll, beforeAll } from "vitest";
 import { gatewayService } from "../server.js";
 
 // The whole platform on real ports, each service on its own database, for the gateway's tests:
@@ -189,3 +190,30 @@ export async function startGatewayPlatform(
 }
 
 export { eventually } from "@kassa/platform/testing";
+
+/**
+ * The platform and one merchant for a whole test file: started before its first test, stopped
+ * after its last. Read them inside tests (they do not exist before `beforeAll`).
+ */
+export function usePlatformWithMerchant(
+  label: string,
+  env: Partial<Record<ServiceName, Env>> = {},
+): { readonly platform: GatewayPlatform; readonly merchant: TestMerchant } {
+  let platform: GatewayPlatform | undefined;
+  let merchant: TestMerchant | undefined;
+  beforeAll(async () => {
+    platform = await startGatewayPlatform(label, env);
+    merchant = await platform.newMerchant();
+  });
+  afterAll(() => platform?.stop());
+  return {
+    get platform() {
+      if (!platform) throw new Error("the platform starts in beforeAll");
+      return platform;
+    },
+    get merchant() {
+      if (!merchant) throw new Error("the merchant is made in beforeAll");
+      return merchant;
+    },
+  };
+}
