@@ -8,7 +8,8 @@ import { reconcileNow } from "./saga/reconciler.js";
  * so an asynchronous charge finishes within moments instead of at the reconciler's age.
  * Hints are lossy by design (pub/sub: a gateway that is away or reconnecting misses them),
  * so nothing depends on them: the reconciler's rounds still finish whatever they miss.
- * Resolves once `signal` aborts and the subscription is closed.
+ * Resolves once `signal` aborts and the subscription is closed (or, while Redis is away and
+ * it was never confirmed, soon after).
  */
 export async function startSettlementHints(
   context: GatewayContext,
@@ -16,7 +17,8 @@ export async function startSettlementHints(
   signal: AbortSignal,
 ): Promise<void> {
   if (signal.aborted) return;
-  const subscription = await redis.subscribe(settlementHintChannel, (message) => {
+  // While Redis is away the subscription waits for it; shutdown must not wait with it.
+  const subscribing = redis.subscribe(settlementHintChannel, (message) => {
     const hint = parseSettlementHint(message);
     if (!hint) {
       context.logger.warn("ignored a malformed settlement hint");
@@ -31,8 +33,16 @@ export async function startSettlementHints(
       );
     });
   });
-  if (!signal.aborted) {
-    await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
-  }
-  await subscription.close();
+  subscribing.catch((error: unknown) => {
+    context.logger.warn(
+      { err: error },
+      "settlement hints unavailable; the reconciler finishes payments",
+    );
+  });
+  await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+  await Promise.race([
+    subscribing.then((subscription) => subscription.close()).catch(() => {}),
+    // Never confirmed (Redis away): closing the store ends it.
+    new Promise((resolve) => setTimeout(resolve, 1000).unref()),
+  ]);
 }
