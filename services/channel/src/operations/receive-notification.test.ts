@@ -1,4 +1,8 @@
-import { ChannelService, ChargeStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
+import {
+  ChannelRefundStatus,
+  ChannelService,
+  ChargeStatus,
+} from "@kassa/contracts/kassa/channel/v1/channel_pb";
 import {
   createId,
   parseSettlementHint,
@@ -8,7 +12,9 @@ import {
 } from "@kassa/platform";
 import { eventually, startTestService, testTokens } from "@kassa/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chargeRepository } from "../db/charge-repository.js";
 import { notificationRepository } from "../db/notification-repository.js";
+import { refundRepository } from "../db/refund-repository.js";
 import { sandboxRepository } from "../db/sandbox-repository.js";
 import {
   sandboxDevelopmentWebhookSecret,
@@ -120,6 +126,53 @@ describe("provider notifications: the sandbox's asynchronous charges", () => {
       expect(charge?.status).toBe(ChargeStatus.FAILED);
       expect(charge?.failureCode).toBe("card_declined");
     });
+  });
+});
+
+describe("provider notifications: refunds", () => {
+  it("settles a PENDING refund SUCCEEDED, counts it on its charge, and hints the gateway", async () => {
+    const paymentKey = createId("pay");
+    const { charge } = await client().charge({
+      idempotencyKey: paymentKey,
+      channel: "sandbox",
+      merchantId: createId("mer"),
+      amount: 5000n,
+      currency: "USD",
+      paymentMethod: "tok_visa",
+    });
+    // A refund the provider accepted and decides later: claimed PENDING, its amount reserved.
+    const refundKey = createId("ref");
+    const refundId = await service.context.db.transaction(async (tx) => {
+      const { refund } = await refundRepository.claim(tx, {
+        id: createId("chr"),
+        channel: "sandbox",
+        idempotencyKey: refundKey,
+        chargeId: charge?.id ?? "",
+        merchantId: charge?.merchantId ?? "",
+        amount: 1200n,
+        currency: "USD",
+        reason: "",
+        at: clock.now(),
+      });
+      await chargeRepository.reserveRefund(tx, charge?.id ?? "", 1200n);
+      return refund.id;
+    });
+
+    const body = event(refundId, "refund.succeeded");
+    expect(await post(body, signed(body))).toMatchObject({
+      status: 200,
+      body: { result: "applied" },
+    });
+    const { refund } = await client().getChannelRefund({
+      channel: "sandbox",
+      idempotencyKey: refundKey,
+    });
+    expect(refund?.status).toBe(ChannelRefundStatus.SUCCEEDED);
+    const settled = await chargeRepository.find(service.context.db, charge?.id ?? "");
+    expect(settled).toMatchObject({ refundedAmount: 1200n, refundingAmount: 0n });
+    await eventually(() =>
+      expect(hints).toContainEqual({ kind: "refund", idempotencyKey: refundKey }),
+    );
   });
 });
 
