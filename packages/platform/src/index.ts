@@ -5,7 +5,8 @@
  * - Service runtime: {@link defineService} describes a service, {@link runService} is its
  *   `main.ts`, {@link startService} starts it in-process (tests). One port serves gRPC,
  *   Connect and gRPC-Web over HTTP/1.1 and HTTP/2, plus `/health`, `/health/live`,
- *   `/health/ready` and `/metrics`: cleartext (h2c), or TLS with ALPN and optionally mutual
+ *   `/health/ready` and `/metrics` (and a service's own {@link HttpRoute}s, such as provider
+ *   notifications): cleartext (h2c), or TLS with ALPN and optionally mutual
  *   TLS ({@link loadTlsSettings}: `TLS_CERT_FILE`, `TLS_KEY_FILE`, `TLS_CA_FILE`,
  *   `TLS_CLIENT_AUTH`).
  * - Health: {@link Checker}, {@link createHealthMonitor} (with hysteresis), built-in Postgres,
@@ -15,7 +16,8 @@
  *   {@link retryIdempotent} for idempotent methods only); the deadline is capped by what is
  *   left of the inbound call's (the runtime records it), and {@link isCallerBudgetError} /
  *   {@link isBudgetSpentBeforeCall} tell a spent budget from a dependency's failure.
- * - Storage: {@link openDatabase} (postgres.js or PGlite under drizzle), {@link RedisStore}.
+ * - Storage: {@link openDatabase} (postgres.js or PGlite under drizzle), {@link RedisStore}
+ *   (commands, and lossy pub/sub such as the {@link settlementHintChannel}).
  * - Access: {@link ServiceAccess} (internal and admin tokens), enforced by the runtime.
  * - Domain: {@link createId} (prefixed ULIDs), {@link currencyExponent} (ISO 4217),
  *   {@link requestFields} (INVALID_ARGUMENT naming the field), {@link rpcErrors} (the error
@@ -57,6 +59,12 @@ export {
 } from "./domain/page-token.js";
 export { maxAmount, requestFields } from "./domain/request-fields.js";
 export { rpcErrors } from "./domain/rpc-errors.js";
+export {
+  encodeSettlementHint,
+  parseSettlementHint,
+  type SettlementHint,
+  settlementHintChannel,
+} from "./domain/settlement-hint.js";
 export { type TextViolation, unstorableText } from "./domain/unstorable-text.js";
 export type {
   Checker,
@@ -124,6 +132,11 @@ export {
   type FetchWithTlsResponse,
   fetchWithTls,
 } from "./server/fetch-with-tls.js";
+export type {
+  HttpRoute,
+  HttpRouteRequest,
+  HttpRouteResponse,
+} from "./server/http-route.js";
 export { createInputHygieneInterceptor } from "./server/input-hygiene.js";
 export {
   createObserveInterceptor,
@@ -173,4 +186,4 @@ export {
 export { type DatabaseRefusal, databaseRefusalOf } from "./storage/database-error.js";
 export { createRedisStore, type RedisStoreOptions } from "./storage/ioredis-store.js";
 export { createMemoryRedisStore } from "./storage/memory-redis-store.js";
-export type { RedisStore, SetOptions } from "./storage/redis-store.js";
+export type { RedisStore, SetOptions, Subscription } from "./storage/redis-store.js";

@@ -1,4 +1,5 @@
-import { envFields } from "@kassa/platform";
+import { envFields, Secret } from "@kassa/platform";
+import { sandboxDevelopmentWebhookSecret } from "./providers/sandbox-notification.js";
 
 /** The channel service's own environment variables: the sandbox's knobs, all off by default. */
 export const channelEnv = {
@@ -19,6 +20,24 @@ export const channelEnv = {
    * captured nor voided. Default 604 800 000 ms (7 days), as card networks commonly allow.
    */
   SANDBOX_AUTHORIZATION_TTL_MS: envFields.durationMs(7 * 24 * 60 * 60 * 1000),
+  /**
+   * How long after a `tok_pendingThenSucceeds` / `tok_pendingThenDeclined` charge the sandbox
+   * decides it and sends its signed notification to `/webhooks/sandbox`. Default 3000 ms.
+   */
+  SANDBOX_NOTIFICATION_DELAY_MS: envFields.durationMs(3000),
+  /**
+   * The secret (at least 32 characters) sandbox notifications are signed and verified with.
+   * Default a public development secret: set your own on any shared deployment.
+   */
+  SANDBOX_WEBHOOK_SECRET: envFields
+    .secret()
+    .default(new Secret(sandboxDevelopmentWebhookSecret, "sandbox webhook secret")),
+  /**
+   * Where the sandbox sends its notifications. Default the channel's own
+   * `/webhooks/sandbox` on this machine; set it when the route is reached another way (a
+   * proxy in front of the channel).
+   */
+  SANDBOX_NOTIFICATION_URL: envFields.url(["http:", "https:"]).optional(),
   /**
    * The longest any provider call may take, whatever the caller's deadline. Default 60 000 ms.
    */

@@ -20,6 +20,7 @@ import { listRefunds } from "./operations/list-refunds.js";
 import { createOutboxCheck } from "./outbox/outbox-check.js";
 import { startOutboxRelay } from "./outbox/outbox-relay.js";
 import { startReconciler } from "./saga/reconciler.js";
+import { startSettlementHints } from "./settlement-hints.js";
 
 /** The gateway: the public, merchant-facing API and the payment and refund sagas. Wiring only. */
 export function createGatewayService() {
@@ -105,7 +106,8 @@ export function createGatewayService() {
             channelHealth: service.dependencyHealth.channel,
             signal: service.shutdownSignal,
           });
-          await Promise.all([relay.stopped, reconciler]);
+          const hints = startSettlementHints(context, service.redis, service.shutdownSignal);
+          await Promise.all([relay.stopped, reconciler, hints]);
         },
       };
     },

@@ -1146,6 +1146,10 @@ export const AuthorizationStatusSchema: GenEnum<AuthorizationStatus> = /*@__PURE
  *                                 then shows SUCCEEDED);
  *   `tok_unavailable`             UNAVAILABLE, nothing charged or recorded;
  *   `tok_refundFails`             charge SUCCEEDED; every refund of it FAILED, `refund_declined`;
+ *   `tok_pendingThenSucceeds`     charge PENDING; the sandbox decides it SUCCEEDED
+ *                                 `SANDBOX_NOTIFICATION_DELAY_MS` later and notifies the channel
+ *                                 (a signed POST to its `/webhooks/sandbox`), which settles it;
+ *   `tok_pendingThenDeclined`     as above, decided FAILED, `card_declined`;
  *   any other token               charge FAILED, `invalid_payment_method`.
  * Authorizations follow the same tokens (`tok_visa` AUTHORIZED, `tok_chargeDeclined` FAILED, …), plus:
  *   `tok_captureDeclined`         authorization AUTHORIZED; its capture FAILED, `capture_declined`;

@@ -3,18 +3,37 @@ import type { Registry } from "prom-client";
 import type { HealthMonitor } from "../health/health-monitor.js";
 import { answerHealthRoute, type ProbeResponse } from "../health/health-routes.js";
 import type { Logger } from "../observability/logger.js";
+import { type HttpRoute, httpRouteFor, serveHttpRoute } from "./http-route.js";
 import type { NodeRequest, NodeRequestHandler, NodeResponse } from "./one-port-server.js";
 
 /**
- * Puts the plain HTTP routes (`GET /health`, `/health/live`, `/health/ready`, `/metrics`) in
- * front of the RPC handler; every other request goes to `rpc`.
+ * Puts the plain HTTP routes (`GET /health`, `/health/live`, `/health/ready`, `/metrics`, and
+ * the service's own {@link HttpRoute}s) in front of the RPC handler; every other request goes
+ * to `rpc`.
  */
 export function withPlainRoutes(
   rpc: NodeRequestHandler,
-  routes: { service: string; health: HealthMonitor; registry: Registry; logger: Logger },
+  routes: {
+    service: string;
+    health: HealthMonitor;
+    registry: Registry;
+    logger: Logger;
+    httpRoutes?: readonly HttpRoute[];
+  },
 ): NodeRequestHandler {
   return (request, response) => {
     const path = pathOf(request);
+    const own = httpRouteFor(routes.httpRoutes ?? [], path);
+    if (own) {
+      serveHttpRoute(own, request, response, { path, logger: routes.logger }).catch(
+        (error: unknown) => {
+          // The body could not be read (the client went away mid-request).
+          routes.logger.warn({ err: error, path }, "http route request failed");
+          if (!response.headersSent) response.end();
+        },
+      );
+      return;
+    }
     if (request.method !== "GET" || !(path === "/metrics" || path.startsWith("/health"))) {
       rpc(request, response);
       return;

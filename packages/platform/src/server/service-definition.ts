@@ -13,6 +13,7 @@ import type { Tracing } from "../observability/tracing.js";
 import type { DependencyBreaker } from "../resilience/dependency-breaker.js";
 import type { Database, DatabaseHandle } from "../storage/database.js";
 import type { RedisStore } from "../storage/redis-store.js";
+import type { HttpRoute } from "./http-route.js";
 
 /** The services a service calls, by short name: `{ merchant: MerchantService }`. */
 export type DependencyServices = Record<string, DescService>;
@@ -106,14 +107,20 @@ export interface ServiceParts {
    * checks and input hygiene), e.g. the gateway's API-key authentication.
    */
   interceptors?: Interceptor[];
+  /**
+   * Plain HTTP routes beside the RPCs on the same port (a provider's notifications), outside
+   * the token checks: each authenticates its callers itself.
+   */
+  httpRoutes?: HttpRoute[];
   /** Extra health checks beyond Postgres, Redis and one per dependency. */
   checks?: Checker[];
   /**
    * Starts background work (relays, reconcilers) once the port is open. It must stop when the
    * service's `shutdownSignal` aborts; the promise it returns, if any, is awaited (up to
-   * SHUTDOWN_TIMEOUT_MS) before storage closes.
+   * SHUTDOWN_TIMEOUT_MS) before storage closes. `url` is where the service is reached on
+   * this machine (`http://127.0.0.1:<bound port>`), for work that calls the service itself.
    */
-  background?(): Promise<void> | void;
+  background?(started: { readonly url: string }): Promise<void> | void;
 }
 
 /** Declares a service; exists for type inference. */

@@ -161,6 +161,7 @@ export async function startService<
           url: config.REDIS_URL,
           keyPrefix: config.REDIS_KEY_PREFIX,
           commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
+          connectionName: `kassa-${name}`,
           logger,
         })
       : createMemoryRedisStore(),
@@ -247,7 +248,13 @@ export async function startService<
     shutdownSignal: abandon.signal,
   });
   const server = createOnePortServer(
-    withPlainRoutes(rpc, { service: name, health, registry: metrics.registry, logger }),
+    withPlainRoutes(rpc, {
+      service: name,
+      health,
+      registry: metrics.registry,
+      logger,
+      httpRoutes: parts.httpRoutes ?? [],
+    }),
     {
       ...(tls.server && { tls: tls.server }),
       onTlsError: (error) => logger.debug({ err: error }, "TLS handshake failed"),
@@ -262,7 +269,8 @@ export async function startService<
   }
   health.start();
   health.setPhase("serving");
-  const background = Promise.resolve(parts.background?.()).catch((error: unknown) => {
+  const url = `${tls.server ? "https" : "http"}://127.0.0.1:${port}`;
+  const background = Promise.resolve(parts.background?.({ url })).catch((error: unknown) => {
     logger.error({ err: error }, "background work failed");
   });
   logger.info(
@@ -297,7 +305,7 @@ export async function startService<
   };
   return {
     port,
-    url: `${tls.server ? "https" : "http"}://127.0.0.1:${port}`,
+    url,
     context,
     stop() {
       stopping ??= stop();

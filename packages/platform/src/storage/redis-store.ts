@@ -23,6 +23,25 @@ export interface RedisStore {
    * (a fixed window). Concurrent callers never lose an increment.
    */
   incrementWindow(key: string, windowMs: number): Promise<number>;
+  /**
+   * PUBLISH: sends `message` to whoever subscribes to `channel` right now; resolves with how
+   * many received it. Pub/sub is fire-and-forget: a subscriber that is away misses it, so
+   * only hints travel this way, never anything that must arrive.
+   */
+  publish(channel: string, message: string): Promise<number>;
+  /**
+   * SUBSCRIBE: calls `onMessage` with every message published to `channel` from now on,
+   * until the returned subscription is closed. Subscriptions survive a Redis restart (they
+   * are renewed on reconnect); messages published while disconnected are lost. Resolves once
+   * Redis confirmed the subscription.
+   */
+  subscribe(channel: string, onMessage: (message: string) => void): Promise<Subscription>;
+  close(): Promise<void>;
+}
+
+/** A {@link RedisStore.subscribe} in effect. */
+export interface Subscription {
+  /** Stops the delivery of messages to this subscriber. */
   close(): Promise<void>;
 }
 

@@ -133,6 +133,11 @@ export function traceRedis(store: RedisStore, tracing: Tracing): RedisStore {
     incrementWindow: command("INCR", (key: string, windowMs: number) =>
       store.incrementWindow(key, windowMs),
     ),
+    publish: command("PUBLISH", (channel: string, message: string) =>
+      store.publish(channel, message),
+    ),
+    // A subscription is one long-lived command, not a step of a request: no span.
+    subscribe: (channel, onMessage) => store.subscribe(channel, onMessage),
     close: () => store.close(),
   };
 }

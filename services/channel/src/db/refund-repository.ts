@@ -145,6 +145,12 @@ export const refundRepository = {
     });
   },
 
+  /** Reads the refund and locks it until the transaction ends. */
+  async lock(tx: ChannelDatabase, id: string): Promise<RefundRow | undefined> {
+    const [row] = await tx.select().from(refunds).where(eq(refunds.id, id)).for("update");
+    return row;
+  },
+
   /** The refund, which must exist (it was just claimed). */
   async findExisting(db: ChannelDatabase, id: string): Promise<RefundRow> {
     const [row] = await db.select().from(refunds).where(eq(refunds.id, id));

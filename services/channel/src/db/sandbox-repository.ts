@@ -1,11 +1,13 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, asc, eq, isNull, lt, lte } from "drizzle-orm";
 import type { ChannelDatabase } from "./channel-database.js";
 import {
   type SandboxAuthorizationRow,
   type SandboxChargeRow,
+  type SandboxNotificationRow,
   type SandboxRefundRow,
   sandboxAuthorizations,
   sandboxCharges,
+  sandboxNotifications,
   sandboxRefunds,
 } from "./schema.js";
 
@@ -14,6 +16,12 @@ export type NewSandboxCharge = typeof sandboxCharges.$inferInsert;
 
 /** A refund the sandbox decided, to record in its ledger. */
 export type NewSandboxRefund = typeof sandboxRefunds.$inferInsert;
+
+/** A notification the sandbox owes: the decision of a PENDING charge, sent when due. */
+export type NewSandboxNotification = Omit<
+  typeof sandboxNotifications.$inferInsert,
+  "attempts" | "acknowledgedAt"
+>;
 
 /** An authorization the sandbox decided, to record in its ledger. */
 export type NewSandboxAuthorization = typeof sandboxAuthorizations.$inferInsert;
@@ -51,6 +59,97 @@ export const sandboxRepository = {
     const existing = await sandboxRepository.findCharge(db, charge.id);
     if (!existing) throw new Error("sandbox charge vanished between conflict and read");
     return existing;
+  },
+
+  /**
+   * Records a PENDING charge and, in the same transaction, the notification that will decide
+   * it, unless a charge with its id exists; resolves with the charge that exists now.
+   */
+  async recordPendingCharge(
+    db: ChannelDatabase,
+    charge: NewSandboxCharge,
+    notification: NewSandboxNotification,
+  ): Promise<{ charge: SandboxChargeRow; recorded: boolean }> {
+    return db.transaction(async (tx) => {
+      const [inserted] = await tx
+        .insert(sandboxCharges)
+        .values({ ...charge, outcome: "PENDING" })
+        .onConflictDoNothing()
+        .returning();
+      if (!inserted) {
+        const existing = await sandboxRepository.findCharge(tx, charge.id);
+        if (!existing) throw new Error("sandbox charge vanished between conflict and read");
+        return { charge: existing, recorded: false };
+      }
+      await tx.insert(sandboxNotifications).values(notification);
+      return { charge: inserted, recorded: true };
+    });
+  },
+
+  /**
+   * Claims the notification due first, if any: counts the attempt and sets when the next one
+   * is due (`retryAt`), so a crash mid-delivery resends it then, and another replica skips it
+   * meanwhile. On its first attempt its decision is made: the PENDING charge it concerns
+   * takes its outcome, in the same transaction. Notifications that used `maxAttempts` stay.
+   */
+  async claimDueNotification(
+    db: ChannelDatabase,
+    now: Date,
+    maxAttempts: number,
+    retryAt: (attempts: number) => Date,
+  ): Promise<SandboxNotificationRow | undefined> {
+    return db.transaction(async (tx) => {
+      const [due] = await tx
+        .select()
+        .from(sandboxNotifications)
+        .where(
+          and(
+            isNull(sandboxNotifications.acknowledgedAt),
+            lte(sandboxNotifications.nextAttemptAt, now),
+            lt(sandboxNotifications.attempts, maxAttempts),
+          ),
+        )
+        .orderBy(asc(sandboxNotifications.nextAttemptAt))
+        .limit(1)
+        .for("update", { skipLocked: true });
+      if (!due) return undefined;
+      const attempts = due.attempts + 1;
+      const [claimed] = await tx
+        .update(sandboxNotifications)
+        .set({ attempts, nextAttemptAt: retryAt(attempts) })
+        .where(eq(sandboxNotifications.id, due.id))
+        .returning();
+      if (due.kind === "charge") {
+        await tx
+          .update(sandboxCharges)
+          .set({
+            outcome: due.outcome,
+            failureCode: due.failureCode,
+            failureMessage: due.failureMessage,
+          })
+          .where(and(eq(sandboxCharges.id, due.subjectId), eq(sandboxCharges.outcome, "PENDING")));
+      }
+      return claimed;
+    });
+  },
+
+  /** The channel answered 2xx: the notification is delivered, never sent again. */
+  async acknowledgeNotification(db: ChannelDatabase, id: string, at: Date): Promise<void> {
+    await db
+      .update(sandboxNotifications)
+      .set({ acknowledgedAt: at })
+      .where(and(eq(sandboxNotifications.id, id), isNull(sandboxNotifications.acknowledgedAt)));
+  },
+
+  async findNotificationOf(
+    db: ChannelDatabase,
+    subjectId: string,
+  ): Promise<SandboxNotificationRow | undefined> {
+    const [row] = await db
+      .select()
+      .from(sandboxNotifications)
+      .where(eq(sandboxNotifications.subjectId, subjectId));
+    return row;
   },
 
   async findCharge(db: ChannelDatabase, id: string): Promise<SandboxChargeRow | undefined> {

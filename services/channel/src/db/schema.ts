@@ -4,7 +4,9 @@ import {
   boolean,
   check,
   index,
+  integer,
   pgSchema,
+  primaryKey,
   text,
   timestamp,
   uniqueIndex,
@@ -170,8 +172,15 @@ export const authorizations = channelSchema.table(
   ],
 );
 
-/** A decision the sandbox provider made; it decides at once, so never PENDING. */
-export const sandboxOutcome = channelSchema.enum("sandbox_outcome", ["SUCCEEDED", "FAILED"]);
+/**
+ * A decision the sandbox provider made. It decides at once, except for the charges of
+ * `tok_pendingThen…` tokens: PENDING until their notification is due (`sandbox_notifications`).
+ */
+export const sandboxOutcome = channelSchema.enum("sandbox_outcome", [
+  "SUCCEEDED",
+  "FAILED",
+  "PENDING",
+]);
 
 /**
  * The sandbox provider's own ledger of charges, as a real provider keeps one on its side: the
@@ -263,9 +272,73 @@ export const sandboxAuthorizations = channelSchema.table(
   ],
 );
 
+/**
+ * The notifications the sandbox provider owes, as a real provider keeps them: each is the
+ * decision of a PENDING sandbox charge, made when it is due (`next_attempt_at` of its first
+ * attempt) and then POSTed, signed, to the channel's `/webhooks/sandbox` until acknowledged
+ * with a 2xx. Kept here, not in memory, so a restart resends what was not acknowledged.
+ * Never deleted.
+ */
+export const sandboxNotifications = channelSchema.table(
+  "sandbox_notifications",
+  {
+    /** The event id (`evt_…`) the channel deduplicates on; the same on every attempt. */
+    id: text("id").primaryKey(),
+    kind: text("kind").notNull(),
+    /** The sandbox charge (or refund) it decides, by the id it was asked with. */
+    subjectId: text("subject_id").notNull(),
+    outcome: sandboxOutcome("outcome").notNull(),
+    failureCode: text("failure_code"),
+    failureMessage: text("failure_message"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull(),
+    acknowledgedAt: timestamp("acknowledged_at", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    index("sandbox_notifications_due_idx")
+      .on(table.nextAttemptAt)
+      .where(sql`${table.acknowledgedAt} is null`),
+    check("sandbox_notifications_kind", sql`${table.kind} in ('charge', 'refund')`),
+    // Names the decided values: PENDING was added in the same migration, which may not use it.
+    check("sandbox_notifications_decided", sql`${table.outcome} in ('SUCCEEDED', 'FAILED')`),
+    check(
+      "sandbox_notifications_failure_code_iff_failed",
+      sql`(${table.outcome} = 'FAILED') = (${table.failureCode} is not null)`,
+    ),
+  ],
+);
+
+/**
+ * Every provider notification the channel accepted (verified), by the provider's event id:
+ * the unique key makes a replayed or resent notification a duplicate that changes nothing.
+ * `applied` says whether it settled a PENDING charge or refund (false: it was final already,
+ * or unknown here). Never deleted.
+ */
+export const providerNotifications = channelSchema.table(
+  "provider_notifications",
+  {
+    channel: text("channel").notNull(),
+    eventId: text("event_id").notNull(),
+    kind: text("kind").notNull(),
+    /** The charge or refund id the notification concerns (the provider's idempotency key). */
+    subjectId: text("subject_id").notNull(),
+    /** What the provider decided: SUCCEEDED or FAILED. */
+    status: providerStatus("status").notNull(),
+    applied: boolean("applied").notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    primaryKey({ columns: [table.channel, table.eventId] }),
+    check("provider_notifications_kind", sql`${table.kind} in ('charge', 'refund')`),
+  ],
+);
+
 export type ChargeRow = typeof charges.$inferSelect;
 export type RefundRow = typeof refunds.$inferSelect;
 export type SandboxChargeRow = typeof sandboxCharges.$inferSelect;
 export type SandboxRefundRow = typeof sandboxRefunds.$inferSelect;
 export type AuthorizationRow = typeof authorizations.$inferSelect;
 export type SandboxAuthorizationRow = typeof sandboxAuthorizations.$inferSelect;
+export type SandboxNotificationRow = typeof sandboxNotifications.$inferSelect;
+export type ProviderNotificationRow = typeof providerNotifications.$inferSelect;

@@ -42,6 +42,31 @@ export interface Provider {
   /** Releases the hold; SUCCEEDED means it was released. */
   void(request: ProviderVoidRequest, call: ProviderCall): Promise<ProviderVoidOutcome>;
   getVoid(authorizationId: string): Promise<ProviderVoidOutcome | undefined>;
+  /**
+   * Reads an asynchronous notification the provider sent to `POST /webhooks/<name>`, having
+   * checked with the provider's own scheme (a signature over the exact body) that the
+   * provider sent it, recently. Optional: a provider without one sends no notifications, and
+   * its route answers 404.
+   *
+   * @throws NotificationRefused when it is not authentic, or authentic but not understood.
+   */
+  verifyNotification?(headers: NotificationHeaders, rawBody: Buffer): ProviderNotification;
+}
+
+/** Request headers by lower-case name. */
+export type NotificationHeaders = Readonly<Record<string, string | undefined>>;
+
+/**
+ * What a provider notified: it decided a charge or a refund the service asked it for, named
+ * by the id the service asked with (its idempotency key at the provider).
+ */
+export interface ProviderNotification {
+  /** The provider's id of this event: the same on every resend, unique per event. */
+  readonly eventId: string;
+  readonly kind: "charge" | "refund";
+  /** The charge or refund id the service gave the provider. */
+  readonly id: string;
+  readonly outcome: Exclude<ProviderDecision, { readonly status: "PENDING" }>;
 }
 
 /** What the service's caller set for the call the provider serves. */

@@ -1,4 +1,4 @@
-import type { Clock } from "@kassa/platform";
+import { type Clock, createId, Secret } from "@kassa/platform";
 import type { ChannelDatabase } from "../db/channel-database.js";
 import { sandboxRepository } from "../db/sandbox-repository.js";
 import type { SandboxAuthorizationRow, SandboxChargeRow, SandboxRefundRow } from "../db/schema.js";
@@ -8,6 +8,10 @@ import type {
   ProviderOutcome,
   ProviderVoidOutcome,
 } from "./provider.js";
+import {
+  sandboxDevelopmentWebhookSecret,
+  verifySandboxNotification,
+} from "./sandbox-notification.js";
 
 /** Options for {@link createSandboxProvider}. */
 export interface SandboxProviderOptions {
@@ -31,6 +35,21 @@ export interface SandboxProviderOptions {
    * (`SANDBOX_AUTHORIZATION_TTL_MS`). Default 7 days, as card networks commonly allow.
    */
   readonly authorizationTtlMs?: number;
+  /**
+   * How long after a `tok_pendingThen…` charge its notification is due, deciding it
+   * (`SANDBOX_NOTIFICATION_DELAY_MS`). Default 3000 ms.
+   */
+  readonly notificationDelayMs?: number;
+  /**
+   * The secret its notifications are signed with (`SANDBOX_WEBHOOK_SECRET`). Default the
+   * public development secret.
+   */
+  readonly webhookSecret?: Secret;
+  /**
+   * Told that a notification falls due in `inMs`, so the notifier that sends them need not
+   * wait for its next poll. Default: nobody is told.
+   */
+  readonly onNotificationDue?: (inMs: number) => void;
   /** Chaos draws in [0, 1). Default `Math.random`; tests pass a fixed sequence. */
   readonly random?: () => number;
   /**
@@ -79,6 +98,11 @@ type TokenBehaviour =
       readonly declinesCapture?: boolean;
       /** Authorize; on capture, record it, then hold the answer as `holdsAnswer` does. */
       readonly holdsCaptureAnswer?: boolean;
+      /**
+       * Answer the charge PENDING; decide it (`decline` or success) when its notification
+       * is due, and say so in that notification.
+       */
+      readonly notifiesLater?: boolean;
     };
 
 // Stripe-style test tokens, as DESIGN.md lists them.
@@ -98,6 +122,12 @@ const tokens: Readonly<Record<string, TokenBehaviour>> = {
   tok_refundFails: { kind: "decide", declinesRefunds: true },
   tok_captureDeclined: { kind: "decide", declinesCapture: true },
   tok_captureTimeout: { kind: "decide", holdsCaptureAnswer: true },
+  tok_pendingThenSucceeds: { kind: "decide", notifiesLater: true },
+  tok_pendingThenDeclined: {
+    kind: "decide",
+    notifiesLater: true,
+    decline: { code: "card_declined", message: "The card was declined." },
+  },
 };
 
 // The message never repeats the token: payment methods stay out of messages and logs.
@@ -126,8 +156,10 @@ const defaultAuthorizationTtlMs = 7 * 24 * 60 * 60 * 1000;
  * The built-in `sandbox` channel: deterministic by payment method token, persisted in its own
  * ledger like a real provider, so a charge whose answer was lost (`tok_timeout`) is found again
  * by `getCharge` (and a capture whose answer was lost, `tok_captureTimeout`, by `getCapture`).
- * Authorizations expire `authorizationTtlMs` after they are made. Latency and a random failure
- * rate can be switched on for load and chaos runs.
+ * Authorizations expire `authorizationTtlMs` after they are made. `tok_pendingThen…` charges
+ * answer PENDING and are decided by a signed notification `notificationDelayMs` later (sent by
+ * the sandbox notifier). Latency and a random failure rate can be switched on for load and
+ * chaos runs.
  */
 export function createSandboxProvider(options: SandboxProviderOptions): Provider {
   const { db, clock } = options;
@@ -137,6 +169,9 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
   const random = options.random ?? Math.random;
   const wait = options.wait ?? waitOrAbort;
   const authorizationTtlMs = options.authorizationTtlMs ?? defaultAuthorizationTtlMs;
+  const notificationDelayMs = options.notificationDelayMs ?? 3000;
+  const webhookSecret =
+    options.webhookSecret ?? new Secret(sandboxDevelopmentWebhookSecret, "sandbox webhook secret");
 
   // Answer only once the caller has stopped listening. With a deadline the signal fires at it;
   // without one, the hold bounds how long the call stays open.
@@ -162,6 +197,39 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
     return !signal?.aborted;
   };
 
+  // An asynchronous charge: PENDING now, decided by the notification that falls due later.
+  const pendingCharge = async (
+    request: Parameters<Provider["charge"]>[0],
+    behaviour: Extract<TokenBehaviour, { kind: "decide" }>,
+  ): Promise<ProviderOutcome> => {
+    const now = clock.now();
+    const { charge, recorded } = await sandboxRepository.recordPendingCharge(
+      db,
+      {
+        id: request.chargeId,
+        amount: request.amount,
+        currency: request.currency,
+        outcome: "PENDING",
+        failureCode: null,
+        failureMessage: null,
+        declinesRefunds: false,
+        createdAt: now,
+      },
+      {
+        id: createId("evt"),
+        kind: "charge",
+        subjectId: request.chargeId,
+        outcome: behaviour.decline ? "FAILED" : "SUCCEEDED",
+        failureCode: behaviour.decline?.code ?? null,
+        failureMessage: behaviour.decline?.message ?? null,
+        nextAttemptAt: new Date(now.getTime() + notificationDelayMs),
+        createdAt: now,
+      },
+    );
+    if (recorded) options.onNotificationDue?.(notificationDelayMs);
+    return outcomeOf(charge);
+  };
+
   return {
     name: "sandbox",
     displayName: "Sandbox (test)",
@@ -173,6 +241,7 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
       if (failureRate > 0 && random() < failureRate) return unavailable("a simulated outage");
       const behaviour = tokens[request.paymentMethod.reveal()] ?? unknownToken;
       if (behaviour.kind === "unavailable") return unavailable("a simulated outage");
+      if (behaviour.notifiesLater) return pendingCharge(request, behaviour);
       const charge = await sandboxRepository.recordCharge(db, {
         id: request.chargeId,
         amount: request.amount,
@@ -291,6 +360,10 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
       const authorization = await sandboxRepository.findAuthorization(db, authorizationId);
       return authorization && voidOutcomeOf(authorization);
     },
+
+    verifyNotification(headers, rawBody) {
+      return verifySandboxNotification(webhookSecret, headers, rawBody, clock.now());
+    },
   };
 }
 
@@ -328,6 +401,7 @@ function outcomeOf(
   >,
 ): ProviderOutcome {
   if (record.outcome === "SUCCEEDED") return { status: "SUCCEEDED", reference: record.id };
+  if (record.outcome === "PENDING") return { status: "PENDING", reference: record.id };
   return declineOf(record);
 }
 

@@ -62,52 +62,6 @@ export function startReconciler(
 
   const ago = (ms: number) => new Date(context.clock.now().getTime() - ms);
 
-  const reconcilePayment = async (payment: PaymentRow) => {
-    if (payment.captureMethod === "MANUAL") return reconcileAuthorization(payment);
-    try {
-      const { charge } = await context.clients.channel.getCharge({
-        channel: payment.channel,
-        idempotencyKey: payment.id,
-      });
-      const outcome = chargeOutcome(charge);
-      if (outcome) await finishPayment(context, payment.id, outcome, transitionActors.reconciler);
-    } catch (error) {
-      if (ConnectError.from(error).code !== Code.NotFound) throw error;
-      await finishPayment(
-        context,
-        payment.id,
-        {
-          kind: "not_charged",
-          failure: failure("channel_unavailable", "it never received the charge"),
-        },
-        transitionActors.reconciler,
-      );
-    }
-  };
-
-  /** A PROCESSING manual payment: was it authorized? NOT_FOUND means it never was. */
-  const reconcileAuthorization = async (payment: PaymentRow) => {
-    try {
-      const { authorization } = await context.clients.channel.getAuthorization({
-        channel: payment.channel,
-        idempotencyKey: payment.id,
-      });
-      const outcome = authorizeOutcome(authorization);
-      if (outcome) await finishPayment(context, payment.id, outcome, transitionActors.reconciler);
-    } catch (error) {
-      if (ConnectError.from(error).code !== Code.NotFound) throw error;
-      await finishPayment(
-        context,
-        payment.id,
-        {
-          kind: "not_charged",
-          failure: failure("channel_unavailable", "it never received the authorization"),
-        },
-        transitionActors.reconciler,
-      );
-    }
-  };
-
   /** A claimed capture whose answer never came: read it back, or send it again. */
   const reconcileCapture = async (payment: PaymentRow) => {
     const { authorization } = await context.clients.channel.getAuthorization({
@@ -148,32 +102,6 @@ export function startReconciler(
     if (claimed) await voidAtChannel(context, claimed, transitionActors.reconciler);
   };
 
-  const reconcileRefund = async (refund: RefundRow, channel: string) => {
-    try {
-      const answer = await context.clients.channel.getChannelRefund({
-        channel,
-        idempotencyKey: refund.id,
-      });
-      const outcome = refundOutcome(answer.refund);
-      if (outcome) await finishRefund(context, refund.id, outcome, transitionActors.reconciler);
-    } catch (error) {
-      if (ConnectError.from(error).code !== Code.NotFound) throw error;
-      await finishRefund(
-        context,
-        refund.id,
-        {
-          kind: "not_refunded",
-          failure: failure("channel_unavailable", "it never received the refund"),
-        },
-        transitionActors.reconciler,
-      );
-    }
-  };
-
-  /**
-   * Reconciles each row in a span of its own: a new trace linked to the request that created
-   * the payment or refund, so its story shows how it ended.
-   */
   const each = async <T extends { id: string; traceparent: string | null }>(
     subject: "payment" | "refund",
     rows: T[],
@@ -181,18 +109,7 @@ export function startReconciler(
   ) => {
     for (const row of rows) {
       if (signal.aborted) return;
-      const span = {
-        root: true,
-        links: linksTo(row.traceparent),
-        attributes: { "kassa.reconcile.subject": row.id },
-      };
-      await context.tracing
-        .inSpan(`reconcile ${subject}`, span, () => reconcile(row))
-        .catch((error: unknown) => {
-          // The error itself, not its message: the logger's serializer keeps a failed
-          // statement's table and SQLSTATE and drops its parameters.
-          context.logger.warn({ id: row.id, err: error }, "reconciliation failed; will retry");
-        });
+      await reconcileInSpan(context, subject, row, reconcile);
     }
   };
 
@@ -200,7 +117,7 @@ export function startReconciler(
     await each(
       "payment",
       await paymentRepository.stuck(context.db, "PROCESSING", ago(options.afterMs), batch),
-      reconcilePayment,
+      (payment) => reconcilePayment(context, payment),
     );
     await each(
       "payment",
@@ -239,7 +156,7 @@ export function startReconciler(
     const refunds = await refundRepository.stuck(context.db, ago(options.afterMs), batch);
     await each("refund", refunds, async (refund) => {
       const payment = await paymentRepository.find(context.db, refund.merchantId, refund.paymentId);
-      if (payment) await reconcileRefund(refund, payment.channel);
+      if (payment) await reconcileRefund(context, refund, payment.channel);
     });
   };
 
@@ -254,4 +171,123 @@ export function startReconciler(
     }
   };
   return run();
+}
+
+/**
+ * Reconciles one row in a span of its own: a new trace linked to the request that created
+ * the payment or refund, so its story shows how it ended. A failure is logged, and the next
+ * round tries again.
+ */
+async function reconcileInSpan<T extends { id: string; traceparent: string | null }>(
+  context: GatewayContext,
+  subject: "payment" | "refund",
+  row: T,
+  reconcile: (row: T) => Promise<void>,
+): Promise<void> {
+  const span = {
+    root: true,
+    links: linksTo(row.traceparent),
+    attributes: { "kassa.reconcile.subject": row.id },
+  };
+  await context.tracing
+    .inSpan(`reconcile ${subject}`, span, () => reconcile(row))
+    .catch((error: unknown) => {
+      // The error itself, not its message: the logger's serializer keeps a failed
+      // statement's table and SQLSTATE and drops its parameters.
+      context.logger.warn({ id: row.id, err: error }, "reconciliation failed; will retry");
+    });
+}
+
+/**
+ * Reconciles one payment PROCESSING or one refund PENDING now, as a round would, without
+ * waiting for it to be old: for when the channel said it settled (a settlement hint). Anything
+ * else (finished already, unknown) is left alone. The reconciler's rounds stay the safety net.
+ */
+export async function reconcileNow(
+  context: GatewayContext,
+  kind: "payment" | "refund",
+  id: string,
+): Promise<void> {
+  if (kind === "payment") {
+    const payment = await paymentRepository.find(context.db, undefined, id);
+    if (payment?.status !== "PROCESSING") return;
+    await reconcileInSpan(context, "payment", payment, (row) => reconcilePayment(context, row));
+    return;
+  }
+  const refund = await refundRepository.find(context.db, undefined, id);
+  if (refund?.status !== "PENDING") return;
+  const payment = await paymentRepository.find(context.db, refund.merchantId, refund.paymentId);
+  if (!payment) return;
+  await reconcileInSpan(context, "refund", refund, (row) =>
+    reconcileRefund(context, row, payment.channel),
+  );
+}
+
+async function reconcilePayment(context: GatewayContext, payment: PaymentRow) {
+  if (payment.captureMethod === "MANUAL") return reconcileAuthorization(context, payment);
+  try {
+    const { charge } = await context.clients.channel.getCharge({
+      channel: payment.channel,
+      idempotencyKey: payment.id,
+    });
+    const outcome = chargeOutcome(charge);
+    if (outcome) await finishPayment(context, payment.id, outcome, transitionActors.reconciler);
+  } catch (error) {
+    if (ConnectError.from(error).code !== Code.NotFound) throw error;
+    await finishPayment(
+      context,
+      payment.id,
+      {
+        kind: "not_charged",
+        failure: failure("channel_unavailable", "it never received the charge"),
+      },
+      transitionActors.reconciler,
+    );
+  }
+}
+
+/** A PROCESSING manual payment: was it authorized? NOT_FOUND means it never was. */
+async function reconcileAuthorization(context: GatewayContext, payment: PaymentRow) {
+  try {
+    const { authorization } = await context.clients.channel.getAuthorization({
+      channel: payment.channel,
+      idempotencyKey: payment.id,
+    });
+    const outcome = authorizeOutcome(authorization);
+    if (outcome) await finishPayment(context, payment.id, outcome, transitionActors.reconciler);
+  } catch (error) {
+    if (ConnectError.from(error).code !== Code.NotFound) throw error;
+    await finishPayment(
+      context,
+      payment.id,
+      {
+        kind: "not_charged",
+        failure: failure("channel_unavailable", "it never received the authorization"),
+      },
+      transitionActors.reconciler,
+    );
+  }
+}
+
+/** A PENDING refund: what did the channel do? NOT_FOUND means it never received it. */
+async function reconcileRefund(context: GatewayContext, refund: RefundRow, channel: string) {
+  try {
+    const answer = await context.clients.channel.getChannelRefund({
+      channel,
+      idempotencyKey: refund.id,
+    });
+    const outcome = refundOutcome(answer.refund);
+    if (outcome) await finishRefund(context, refund.id, outcome, transitionActors.reconciler);
+  } catch (error) {
+    if (ConnectError.from(error).code !== Code.NotFound) throw error;
+    await finishRefund(
+      context,
+      refund.id,
+      {
+        kind: "not_refunded",
+        failure: failure("channel_unavailable", "it never received the refund"),
+      },
+      transitionActors.reconciler,
+    );
+  }
 }
