@@ -32,19 +32,27 @@ console.log(
   "  machine speed varies about 3x between boxes: compare ratios within one run, not absolute numbers across runs",
 );
 
-// The floor first, with nothing of Kassa running: the no-op at every level, and at 1 for p50.
+// The floor, with nothing of Kassa running: the no-op at every level (and at 1, for p50), once
+// before the platform starts and once after it stops. The ratios use the mean of the two; how far
+// they differ shows how much the (shared) machine moved meanwhile.
 const noopLevels = [...new Set([1, ...levels])];
-const noop = await startConnectNoop();
-const noopAt = new Map();
-for (const concurrency of noopLevels)
-  noopAt.set(concurrency, await noop.measure(concurrency, seconds));
-await noop.stop();
-console.log("  bare Connect gRPC no-op (connect-node defaults, server and client each a process):");
-for (const [concurrency, result] of noopAt) {
+async function measureNoop(when) {
+  const noop = await startConnectNoop();
+  const at = new Map();
+  for (const concurrency of noopLevels)
+    at.set(concurrency, await noop.measure(concurrency, seconds));
+  await noop.stop();
   console.log(
-    `    concurrency ${String(concurrency).padStart(3)}: ${result.rps.toFixed(0).padStart(6)} RPC/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}, CPU per round trip (client + server) ${ms(result.cpuMsPerCall)}`,
+    `  bare Connect gRPC no-op ${when} (connect-node defaults, server and client each a process):`,
   );
+  for (const [concurrency, result] of at) {
+    console.log(
+      `    concurrency ${String(concurrency).padStart(3)}: ${result.rps.toFixed(0).padStart(6)} RPC/s, p50 ${ms(result.p50)}, p99 ${ms(result.p99)}, CPU per round trip (client + server) ${ms(result.cpuMsPerCall)}`,
+    );
+  }
+  return at;
 }
+const noopBefore = await measureNoop("before the platform");
 
 const redis = await startPrivateRedis();
 const kassa = await startKassa({ label: "bench_gateway", portBase, env: { REDIS_URL: redis.url } });
@@ -165,7 +173,6 @@ for (const concurrency of levels) {
     serversCpuMs: per("serversCpuMs"),
   };
   results.set(concurrency, { ...result, concurrency, cost });
-  const floor = noopAt.get(concurrency);
   const topRedis = Object.entries(spent.redisByCommand)
     .filter(([, n]) => n > 0)
     .sort((a, b) => b[1] - a[1])
@@ -181,13 +188,10 @@ for (const concurrency of levels) {
     `      Postgres commits ${fixed(cost.commits.net, 2)} (${fixed(cost.commits.gross, 2)}); Redis commands ${fixed(cost.redisCommands.net, 2)} (${fixed(cost.redisCommands.gross, 2)}; gross by command: ${topRedis.join(", ")})`,
   );
   console.log(
-    `      CPU of the Kassa processes (supervisor + six services) ${ms(cost.kassaCpuMs.net)} (${ms(cost.kassaCpuMs.gross)}) = ${fixed(cost.kassaCpuMs.net / floor.cpuMsPerCall)} no-op round trips`,
+    `      CPU of the Kassa processes (supervisor + six services) ${ms(cost.kassaCpuMs.net)} (${ms(cost.kassaCpuMs.gross)})`,
   );
   console.log(
     `      CPU of the Postgres backends and the Redis server serving it (not Kassa's; reference) ${ms(cost.serversCpuMs.net)} (${ms(cost.serversCpuMs.gross)})`,
-  );
-  console.log(
-    `      throughput ${fixed((result.rps / floor.rps) * 100)}% of the no-op's ${floor.rps.toFixed(0)} RPC/s; p50 ${fixed(result.p50 / floor.p50)}x the no-op's`,
   );
 }
 
@@ -238,6 +242,34 @@ await kassa.stop();
 await meter.close();
 await redis.stop();
 
+const noopAfter = await measureNoop("after the platform");
+const noopAt = new Map(
+  noopLevels.map((concurrency) => {
+    const [a, b] = [noopBefore.get(concurrency), noopAfter.get(concurrency)];
+    const mean = (key) => (a[key] + b[key]) / 2;
+    const apart = (key) => Math.abs(a[key] - b[key]) / mean(key);
+    return [
+      concurrency,
+      {
+        rps: mean("rps"),
+        p50: mean("p50"),
+        cpuMsPerCall: mean("cpuMsPerCall"),
+        drift: Math.max(apart("rps"), apart("p50"), apart("cpuMsPerCall")),
+      },
+    ];
+  }),
+);
+console.log(
+  `  no-op before and after differ by up to ${fixed(Math.max(...[...noopAt.values()].map((n) => n.drift)) * 100, 0)}% (RPC/s, p50 or CPU): the machine's drift during the run; the ratios below use their mean`,
+);
+console.log("  per level against the no-op at the same concurrency:");
+for (const [concurrency, result] of results) {
+  const floor = noopAt.get(concurrency);
+  console.log(
+    `    concurrency ${String(concurrency).padStart(3)}: CPU per payment = ${fixed(result.cost.kassaCpuMs.net / floor.cpuMsPerCall)} no-op round trips (${ms(floor.cpuMsPerCall)} each); throughput ${fixed((result.rps / floor.rps) * 100)}% of its ${floor.rps.toFixed(0)} RPC/s; p50 ${fixed(result.p50 / floor.p50)}x its ${ms(floor.p50)}`,
+  );
+}
+
 // pgbench -N on a scratch database: the machine's ceiling for simple write transactions.
 const scratch = await createTestDatabase("bench_pgbench");
 const connection = new URL(scratch.url);
@@ -282,7 +314,7 @@ const targets = [
   ["Postgres commits per payment (worst level)", worst((r) => r.cost.commits.net), "<=", 8],
   ["Redis commands per payment (worst level)", worst((r) => r.cost.redisCommands.net), "<=", 4],
   [
-    "p50 / no-op p50 at concurrency 1",
+    `p50 / no-op p50 at concurrency 1${atOne ? "" : " (level 1 not run)"}`,
     atOne ? atOne.p50 / noopAt.get(1).p50 : Number.NaN,
     "<=",
     15,
@@ -292,7 +324,7 @@ console.log("  targets (ratios within this run):");
 console.log(`    ${"figure".padEnd(58)} ${"measured".padStart(9)}  target   met`);
 for (const [figure, measured, sense, target] of targets) {
   const met = Number.isNaN(measured)
-    ? "n/a (level 1 not run)"
+    ? "n/a"
     : (sense === "<=" ? measured <= target : measured >= target)
       ? "yes"
       : "no";
