@@ -20,7 +20,8 @@ const root = fileURLToPath(new URL("..", import.meta.url));
 
 /**
  * Starts `kassa start` with the gateway on `portBase` (the others follow it) and `env` added;
- * resolves once every service is ready. `pay()` sends one new tok_visa payment.
+ * resolves once every service is ready (`env` may replace REDIS_URL). `pay()` sends one new
+ * tok_visa payment.
  */
 export async function startKassa({ label, portBase, env = {} }) {
   const database = await createTestDatabase(label);
@@ -58,6 +59,10 @@ export async function startKassa({ label, portBase, env = {} }) {
   let sequence = 0;
   return {
     gateway,
+    /** The `kassa start` supervisor's process id: the six services are its children. */
+    pid: platform.pid,
+    /** The one Postgres database every service uses (a schema each). */
+    databaseName: database.name,
     pay() {
       sequence++;
       return gateway.createPayment({

@@ -7,12 +7,21 @@ import { describe, expect, it } from "vitest";
 
 // The benchmarks are run by hand (`npm run bench`) and print numbers; nothing asserts a time.
 // This only keeps them from rotting: each must still run to the end on a few calls. The
-// launcher, statistics and kassa-platform modules are what they share, not benchmarks.
+// launcher, statistics, kassa-platform, connect-noop, platform-meter and process-tree modules
+// are what they share, not benchmarks.
 const benchDir = fileURLToPath(new URL("../../../bench/", import.meta.url));
 const benchmarks = readdirSync(benchDir)
   .filter(
     (file) =>
-      file.endsWith(".mjs") && !["run-all.mjs", "stats.mjs", "kassa-platform.mjs"].includes(file),
+      file.endsWith(".mjs") &&
+      ![
+        "run-all.mjs",
+        "stats.mjs",
+        "kassa-platform.mjs",
+        "connect-noop.mjs",
+        "platform-meter.mjs",
+        "process-tree.mjs",
+      ].includes(file),
   )
   .map((file) => file.replace(/\.mjs$/, ""));
 
