@@ -1,5 +1,6 @@
 import { activeTraceparent } from "@kassa/platform";
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { paymentEventOf } from "../webhooks/webhook-events.js";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type PaymentRow, payments } from "./schema.js";
 import { type TransitionCause, transitionRepository } from "./transition-repository.js";
@@ -322,5 +323,6 @@ function transitionPayment(
       return row;
     },
     paymentIdOf: (row) => row.id,
+    eventOf: paymentEventOf,
   });
 }

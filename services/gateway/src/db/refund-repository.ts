@@ -1,5 +1,6 @@
 import { activeTraceparent } from "@kassa/platform";
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
+import { refundEventOf } from "../webhooks/webhook-events.js";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type RefundRow, refunds } from "./schema.js";
 import { type TransitionCause, transitionRepository } from "./transition-repository.js";
@@ -193,5 +194,6 @@ function transitionRefund(
       return row;
     },
     paymentIdOf: (row) => row.paymentId,
+    eventOf: refundEventOf,
   });
 }

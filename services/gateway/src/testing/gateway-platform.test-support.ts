@@ -23,7 +23,8 @@ import {
   uniqueRedisPrefix,
 } from "@kassa/platform/testing";
 import { riskService } from "@kassa/risk";
-import { gatewayService } from "../server.js";
+import { createGatewayService, gatewayService } from "../server.js";
+import type { HostResolver } from "../webhooks/webhook-address-policy.js";
 
 // The whole platform on real ports, each service on its own database, for the gateway's tests:
 // the sagas are end to end by nature. Every service can be stopped and started again on the
@@ -59,7 +60,17 @@ const quickGateway: Env = {
   RECONCILE_INTERVAL_MS: "100",
   RECONCILE_AFTER_MS: "500",
   GATEWAY_RATE_LIMIT_PER_MINUTE: "100000",
+  WEBHOOK_SECRET_KEY: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+  WEBHOOK_POLL_INTERVAL_MS: "50",
 };
+
+/** How a test platform differs beyond its environment. */
+export interface GatewayPlatformOptions extends Pick<StartServiceOptions, "spanExporter"> {
+  /** The gateway's clock (the other services keep the system clock). */
+  clock?: StartServiceOptions["clock"];
+  /** How the gateway resolves webhook hosts. */
+  resolver?: HostResolver;
+}
 
 /** One running (or stopped) service of the platform under test. */
 export interface PlatformService {
@@ -102,8 +113,10 @@ export async function startGatewayPlatform(
   label: string,
   env: Partial<Record<ServiceName, Env>> = {},
   started: readonly ServiceName[] = [...dependencyNames, "gateway"],
-  options: Pick<StartServiceOptions, "spanExporter"> = {},
+  options: GatewayPlatformOptions = {},
 ): Promise<GatewayPlatform> {
+  const { clock, resolver, ...startOptions } = options;
+  const gateway = resolver ? createGatewayService({ resolver }) : gatewayService;
   const ports = Object.fromEntries(
     await Promise.all(
       [...dependencyNames, "gateway"].map(async (name) => [name, await freePort()]),
@@ -147,8 +160,9 @@ export async function startGatewayPlatform(
         return running.context;
       },
       async start() {
-        running ??= await startService(definitions[name], {
-          ...options,
+        running ??= await startService(name === "gateway" ? gateway : definitions[name], {
+          ...startOptions,
+          ...(name === "gateway" && clock && { clock }),
           env: serviceEnv,
           logDestination: logs.stream,
         });
