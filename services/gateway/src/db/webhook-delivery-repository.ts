@@ -182,12 +182,13 @@ export const webhookDeliveryRepository = {
           .where(eq(webhookEndpoints.id, delivery.endpointId));
         return { disabled: false };
       }
+      // The streak starts at its first failure.
       await tx
         .update(webhookEndpoints)
-        .set({
-          failingSince: sql`coalesce(${webhookEndpoints.failingSince}, ${attempt.attemptedAt})`,
-        })
-        .where(eq(webhookEndpoints.id, delivery.endpointId));
+        .set({ failingSince: attempt.attemptedAt })
+        .where(
+          and(eq(webhookEndpoints.id, delivery.endpointId), isNull(webhookEndpoints.failingSince)),
+        );
       const disabled = await tx
         .update(webhookEndpoints)
         .set({ disabledReason: disable.reason, updatedAt: attempt.attemptedAt })
