@@ -67,8 +67,10 @@ export function createWebhookAddressPolicy(options: {
         for (const { address } of addresses) {
           const range = publicRangeOf(address);
           if (range !== "unicast") {
+            const what =
+              address === hostname ? hostname : `${hostname} resolves to ${address}, which`;
             throw new WebhookAddressRefused(
-              `${hostname} resolves to ${address}, a ${range} address; only public addresses are allowed`,
+              `${what} is a ${range} address; only public addresses are allowed`,
             );
           }
         }
