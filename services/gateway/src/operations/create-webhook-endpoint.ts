@@ -27,7 +27,7 @@ export async function createWebhookEndpoint(
   const description = webhookFields.description(request.description);
 
   const id = createId("we");
-  const secret = newWebhookSecret();
+  const { secret, sealed } = newWebhookSecret(context, id);
   const now = context.clock.now();
   const endpoint = await webhookEndpointRepository.create(context.db, {
     id,
@@ -35,7 +35,7 @@ export async function createWebhookEndpoint(
     url,
     description,
     enabledEvents,
-    secretCiphertext: context.webhooks.secretBox.seal(secret, id),
+    secretCiphertext: sealed,
     at: now,
   });
   return create(CreateWebhookEndpointResponseSchema, {

@@ -35,14 +35,14 @@ export async function rollWebhookEndpointSecret(
       `must be between 0 and ${maxGraceSeconds} (7 days)`,
     );
   }
-  const secret = newWebhookSecret();
+  const { secret, sealed } = newWebhookSecret(context, id);
   const now = context.clock.now();
   const endpoint = await webhookEndpointRepository.rollSecret(
     context.db,
     merchantId,
     id,
     {
-      secretCiphertext: context.webhooks.secretBox.seal(secret, id),
+      secretCiphertext: sealed,
       previousExpiresAt: new Date(now.getTime() + Number(graceSeconds) * 1000),
     },
     now,

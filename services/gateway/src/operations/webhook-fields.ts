@@ -76,7 +76,20 @@ export const webhookFields = {
   },
 } as const;
 
-/** A new signing secret: `whsec_` and 256 random bits. */
-export function newWebhookSecret(): string {
-  return `whsec_${randomBytes(32).toString("base64url")}`;
+/**
+ * A new signing secret, `whsec_` and 256 random bits, and its sealed form for the endpoint.
+ * FAILED_PRECONDITION when the gateway has no WEBHOOK_SECRET_KEY to seal it with.
+ */
+export function newWebhookSecret(
+  context: GatewayContext,
+  endpointId: string,
+): { secret: string; sealed: string } {
+  const box = context.webhooks.secretBox;
+  if (!box.configured) {
+    throw rpcErrors.failedPrecondition(
+      "webhooks are not configured on this gateway: its operator must set WEBHOOK_SECRET_KEY",
+    );
+  }
+  const secret = `whsec_${randomBytes(32).toString("base64url")}`;
+  return { secret, sealed: box.seal(secret, endpointId) };
 }

@@ -8,7 +8,13 @@ export interface ReceivedWebhook {
   /** The raw body, exactly as sent (what the signature covers). */
   readonly body: string;
   /** The body parsed: the Event as JSON. */
-  readonly event: { id: string; type: string; apiVersion: string; data: Record<string, any> };
+  readonly event: {
+    id: string;
+    type: string;
+    apiVersion: string;
+    /** The Payment or Refund in its JSON form. */
+    data: { payment?: Record<string, string>; refund?: Record<string, string> };
+  };
   /** `Kassa-Signature`. */
   readonly signature: string;
 }

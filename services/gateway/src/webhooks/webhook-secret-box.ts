@@ -9,6 +9,11 @@ const developmentKey = Buffer.alloc(32, "kassa-webhooks-development-only");
 
 /** Encrypts and decrypts webhook signing secrets at rest. */
 export interface WebhookSecretBox {
+  /**
+   * False when there is no key to seal with (DATABASE_URL set, WEBHOOK_SECRET_KEY not): then
+   * no endpoint can be registered, and {@link seal} and {@link open} throw.
+   */
+  readonly configured: boolean;
   /** The secret as stored: `v1.<iv>.<tag>.<ciphertext>` (base64url), bound to the endpoint id. */
   seal(secret: string, endpointId: string): string;
   /** The secret a {@link seal} stored for this endpoint; throws when the key or the row is wrong. */
@@ -18,18 +23,24 @@ export interface WebhookSecretBox {
 /**
  * AES-256-GCM under WEBHOOK_SECRET_KEY, with the endpoint id as associated data so a sealed
  * secret copied onto another endpoint's row does not open. Without a key, only an embedded
- * (PGlite) gateway may use the fixed development key; with DATABASE_URL a missing key is a
- * configuration error.
+ * (PGlite) gateway uses the fixed development key; with DATABASE_URL the box is not
+ * `configured` (the gateway runs, webhooks are refused), so a real database never holds
+ * secrets sealed with a public key. A malformed key is a configuration error.
  */
 export function createWebhookSecretBox(config: {
   WEBHOOK_SECRET_KEY?: Secret | undefined;
   DATABASE_URL?: string | undefined;
 }): WebhookSecretBox {
   const key = keyOf(config);
+  const usable = (): Buffer => {
+    if (!key) throw new Error("WEBHOOK_SECRET_KEY is not set");
+    return key;
+  };
   return {
+    configured: key !== undefined,
     seal(secret, endpointId) {
       const iv = randomBytes(12);
-      const cipher = createCipheriv("aes-256-gcm", key, iv);
+      const cipher = createCipheriv("aes-256-gcm", usable(), iv);
       cipher.setAAD(Buffer.from(endpointId));
       const ciphertext = Buffer.concat([cipher.update(secret, "utf8"), cipher.final()]);
       return ["v1", iv, cipher.getAuthTag(), ciphertext]
@@ -41,7 +52,7 @@ export function createWebhookSecretBox(config: {
       if (version !== "v1" || !iv || !tag || ciphertext === undefined) {
         throw new Error(`webhook secret of ${endpointId} is not in a known sealed form`);
       }
-      const decipher = createDecipheriv("aes-256-gcm", key, Buffer.from(iv, "base64url"));
+      const decipher = createDecipheriv("aes-256-gcm", usable(), Buffer.from(iv, "base64url"));
       decipher.setAAD(Buffer.from(endpointId));
       decipher.setAuthTag(Buffer.from(tag, "base64url"));
       return Buffer.concat([
