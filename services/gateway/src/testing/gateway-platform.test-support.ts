@@ -1,3 +1,5 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { Client } from "@connectrpc/connect";
 import { accountingService } from "@kassa/accounting";
 import { channelService } from "@kassa/channel";
@@ -14,6 +16,7 @@ import {
 import {
   captureLogs,
   createTestDatabase,
+  eventually,
   freePort,
   type LogCapture,
   type TestDatabase,
@@ -200,6 +203,40 @@ export async function startGatewayPlatform(
       await Promise.all(databases.map((database) => database.drop()));
     },
   };
+}
+
+/**
+ * Runs the built gateway (`dist/main.js`) as a child process on the platform's gateway port
+ * and database (stop the in-process one first), with `extra` variables, and resolves once it
+ * is ready: for tests that SIGKILL it at the worst moment. The caller kills it.
+ */
+export async function spawnGatewayProcess(
+  platform: GatewayPlatform,
+  extra: Env = {},
+): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL("../../dist/main.js", import.meta.url))],
+    {
+      env: {
+        PATH: process.env.PATH ?? "",
+        ...platform.services.gateway.env,
+        LOG_LEVEL: "warn",
+        ...extra,
+      },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  await eventually(async () => {
+    if (child.exitCode !== null) throw new Error(`gateway process exited with ${child.exitCode}`);
+    if ((await fetch(`${platform.services.gateway.url}/health/ready`)).status !== 200) {
+      throw new Error("gateway process not ready");
+    }
+  }).catch((error: unknown) => {
+    child.kill("SIGKILL");
+    throw error;
+  });
+  return child;
 }
 
 export { eventually } from "@kassa/platform/testing";

@@ -1,12 +1,12 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { WebhookDeliveryStatus } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { verifyWebhookSignature } from "@kassa/webhooks";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   eventually,
   type GatewayPlatform,
+  spawnGatewayProcess,
   startGatewayPlatform,
   type TestMerchant,
 } from "../testing/gateway-platform.test-support.js";
@@ -14,7 +14,6 @@ import { startWebhookReceiver, type WebhookReceiver } from "./webhook-receiver.t
 
 // The gateway as a real process, killed with SIGKILL while a delivery is in flight: claimed
 // (leased), sent, not yet marked. The restarted gateway's clock is moved past the lease.
-const gatewayMain = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
 
 let aheadMs = 0;
 let platform: GatewayPlatform;
@@ -40,14 +39,8 @@ afterAll(async () => {
 
 describe("a gateway killed mid-delivery", () => {
   it("loses nothing: the event arrives, with the same id, from the restarted gateway", async () => {
-    const child = spawn(process.execPath, [gatewayMain], {
-      env: { PATH: process.env.PATH ?? "", ...platform.services.gateway.env, LOG_LEVEL: "warn" },
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    const child = await spawnGatewayProcess(platform);
     children.push(child);
-    await eventually(async () => {
-      expect((await fetch(`${platform.services.gateway.url}/health/ready`)).status).toBe(200);
-    });
     const { secret } = await merchant.gateway.createWebhookEndpoint({
       url: `http://127.0.0.1:${receiver.port}/hooks`,
       enabledEvents: ["payment.succeeded"],
