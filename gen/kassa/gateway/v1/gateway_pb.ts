@@ -1923,8 +1923,9 @@ export const WebhookDeliveryStatusSchema: GenEnum<WebhookDeliveryStatus> = /*@__
  * The key selects the merchant; every object below belongs to exactly one merchant. An id that belongs
  * to another merchant answers NOT_FOUND (never PERMISSION_DENIED), exactly as an id that does not exist.
  * Operators may present the platform's admin token (KASSA_ADMIN_TOKEN) instead, to read any merchant's
- * payments and refunds (GetPayment, ListPayments, GetRefund, ListRefunds, ListPaymentEvents); any other
- * RPC with it is PERMISSION_DENIED.
+ * payments, refunds and events (GetPayment, ListPayments, GetRefund, ListRefunds, ListPaymentEvents,
+ * GetEvent, ListEvents) and send an event again (RedeliverEvent); any other RPC with it is
+ * PERMISSION_DENIED.
  *
  * Common errors on every RPC:
  *   - INVALID_ARGUMENT: a field is missing, malformed or out of range; the message names the field
