@@ -113,9 +113,19 @@ export function startWebhookRelay(options: WebhookRelayOptions): WebhookRelay {
   const post = async (endpoint: WebhookEndpointRow, event: EventRow): Promise<WebhookResponse> => {
     const now = clock.now();
     const body = toJsonString(EventSchema, eventMessage(event));
+    let secrets: string[];
+    try {
+      secrets = secretsOf(endpoint, now);
+    } catch {
+      // A failed attempt like any other, so it is recorded and retried rather than stuck.
+      return {
+        error: "not sent: the signing secret cannot be decrypted (was WEBHOOK_SECRET_KEY changed?)",
+        latencyMs: 0,
+      };
+    }
     const headers = {
       [signatureHeader]: signWebhookPayload(body, {
-        secrets: secretsOf(endpoint, now),
+        secrets,
         timestamp: Math.floor(now.getTime() / 1000),
       }),
       [eventIdHeader]: event.id,
