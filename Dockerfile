@@ -14,6 +14,7 @@ ENV TURBO_TELEMETRY_DISABLED=1
 COPY package.json package-lock.json ./
 COPY packages/contracts/package.json packages/contracts/
 COPY packages/platform/package.json packages/platform/
+COPY packages/webhooks/package.json packages/webhooks/
 COPY apps/cli/package.json apps/cli/
 COPY apps/cli/bin apps/cli/bin
 COPY services/gateway/package.json services/gateway/

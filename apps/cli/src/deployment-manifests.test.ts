@@ -573,8 +573,14 @@ const kustomization = parse(readFileSync(path.join(k8sDir, "kustomization.yaml")
 const manifests = (kustomization.resources ?? []).flatMap(loadManifests);
 const exampleSecrets = loadManifests("secret.example.yaml").filter((m) => m.kind === "Secret");
 
-/** Tokens, and the storage URLs that carry passwords: only ever in the Secret. */
-const secretVariables = ["KASSA_INTERNAL_TOKEN", "KASSA_ADMIN_TOKEN", "DATABASE_URL", "REDIS_URL"];
+/** Tokens, the storage URLs that carry passwords and the webhook key: only ever in the Secret. */
+const secretVariables = [
+  "KASSA_INTERNAL_TOKEN",
+  "KASSA_ADMIN_TOKEN",
+  "DATABASE_URL",
+  "REDIS_URL",
+  "WEBHOOK_SECRET_KEY",
+];
 
 const find = (kind: string, name: string, from: Manifest[] = manifests) =>
   from.find((manifest) => manifest.kind === kind && manifest.metadata.name === name);

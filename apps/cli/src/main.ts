@@ -8,6 +8,7 @@ import { registerMerchantsCommand } from "./commands/merchants-command.js";
 import { registerPaymentsCommand } from "./commands/payments-command.js";
 import { registerSettlementsCommand } from "./commands/settlements-command.js";
 import { registerStatusCommand } from "./commands/status-command.js";
+import { registerWebhooksCommand } from "./commands/webhooks-command.js";
 import { migratePlatform } from "./migrate-platform.js";
 import type { OperatorContext } from "./operator-context.js";
 import { startPlatform } from "./start-platform.js";
@@ -62,6 +63,7 @@ registerKeysCommand(program, context);
 registerPaymentsCommand(program, context);
 registerSettlementsCommand(program, context);
 registerBalanceCommand(program, context);
+registerWebhooksCommand(program, context);
 
 if (process.argv.length <= 2) {
   process.stdout.write(program.helpInformation());

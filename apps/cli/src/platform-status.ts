@@ -35,6 +35,18 @@ export interface OutboxStatus {
   readonly exhausted: number;
 }
 
+/** The gateway's webhook gauges, summed over endpoints. */
+export interface WebhookStatus {
+  /** Deliveries waiting, all endpoints (`kassa_webhook_backlog`). */
+  readonly backlog: number;
+  /** Endpoints with deliveries waiting. */
+  readonly endpoints: number;
+  /** Age of the oldest waiting delivery, seconds (`kassa_webhook_oldest_age_seconds`). */
+  readonly oldestAgeSeconds: number;
+  /** Deliveries kept FAILED after their last attempt (`kassa_webhook_failed`). */
+  readonly failed: number;
+}
+
 /** Everything `kassa status` learnt about one service. */
 export interface ServiceStatus {
   readonly name: string;
@@ -51,6 +63,8 @@ export interface ServiceStatus {
   readonly breakers?: readonly BreakerStatus[];
   /** Only for a service exporting the outbox gauges (the gateway). */
   readonly outbox?: OutboxStatus;
+  /** Only for a service exporting the webhook gauges (the gateway). */
+  readonly webhooks?: WebhookStatus;
   /** Its process, pid and restart count, when a running `kassa start` supervises it. */
   readonly supervised?: Omit<SupervisedProcess, "name" | "url">;
 }
@@ -64,6 +78,9 @@ const metricNames = new Set([
   "kassa_outbox_backlog",
   "kassa_outbox_oldest_age_seconds",
   "kassa_outbox_exhausted",
+  "kassa_webhook_backlog",
+  "kassa_webhook_oldest_age_seconds",
+  "kassa_webhook_failed",
 ]);
 
 /** Asks every service for `/health` and `/metrics`, all at once. */
@@ -137,6 +154,10 @@ async function serviceStatus(endpoint: ServiceEndpoint): Promise<ServiceStatus> 
     }))
     .sort((a, b) => a.dependency.localeCompare(b.dependency));
   const backlog = gauge("kassa_outbox_backlog");
+  const webhookFailed = gauge("kassa_webhook_failed");
+  const perEndpoint = (name: string) =>
+    samples.filter((sample) => sample.name === name).map((sample) => sample.value);
+  const webhookBacklog = perEndpoint("kassa_webhook_backlog");
   return {
     ...status,
     breakers,
@@ -145,6 +166,14 @@ async function serviceStatus(endpoint: ServiceEndpoint): Promise<ServiceStatus> 
         backlog,
         oldestAgeSeconds: gauge("kassa_outbox_oldest_age_seconds") ?? 0,
         exhausted: gauge("kassa_outbox_exhausted") ?? 0,
+      },
+    }),
+    ...(webhookFailed !== undefined && {
+      webhooks: {
+        backlog: webhookBacklog.reduce((sum, value) => sum + value, 0),
+        endpoints: webhookBacklog.filter((value) => value > 0).length,
+        oldestAgeSeconds: Math.max(0, ...perEndpoint("kassa_webhook_oldest_age_seconds")),
+        failed: webhookFailed,
       },
     }),
   };

@@ -4,6 +4,8 @@ import type { ChannelCatalog } from "./channel-catalog.js";
 import type { dependencies } from "./clients.js";
 import type { GatewayDatabase } from "./db/gateway-database.js";
 import type { GatewayMetrics } from "./gateway-metrics.js";
+import type { WebhookAddressPolicy } from "./webhooks/webhook-address-policy.js";
+import type { WebhookSecretBox } from "./webhooks/webhook-secret-box.js";
 
 /** What the gateway's operations, sagas and workers need. */
 export interface GatewayContext {
@@ -19,4 +21,13 @@ export interface GatewayContext {
   readonly channels: ChannelCatalog;
   /** Tells the outbox relay that new events were committed. */
   wakeOutbox(): void;
+  /** What the webhook operations need. */
+  readonly webhooks: {
+    /** Seals and opens endpoints' signing secrets. */
+    readonly secretBox: WebhookSecretBox;
+    /** Which hosts a webhook URL may point at. */
+    readonly addressPolicy: WebhookAddressPolicy;
+    /** Tells the webhook relay that new deliveries were committed. */
+    wake(): void;
+  };
 }

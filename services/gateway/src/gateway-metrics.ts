@@ -16,6 +16,16 @@ export interface GatewayMetrics {
   readonly outboxExhausted: Gauge;
   /** Outbox deliveries, by event kind and result (`delivered`, `retry`, `postponed`, `exhausted`). */
   readonly outboxDeliveries: Counter<"kind" | "result">;
+  /** Webhook delivery attempts by what became of the delivery (`delivered`, `retry`, `failed`). */
+  readonly webhookDeliveries: Counter<"result">;
+  /** How long webhook receivers took to answer (or to fail), in seconds, by `success`/`failure`. */
+  readonly webhookAttemptSeconds: Histogram<"result">;
+  /** Webhook deliveries waiting, per endpoint (`we_…`; endpoints with none are not listed). */
+  readonly webhookBacklog: Gauge<"endpoint">;
+  /** Age in seconds of each endpoint's oldest undelivered webhook delivery. */
+  readonly webhookOldestAge: Gauge<"endpoint">;
+  /** Webhook deliveries that used up their attempts (kept FAILED; RedeliverEvent sends them again). */
+  readonly webhookFailed: Gauge;
 }
 
 /** Registers the gateway's metrics on a service registry. */
@@ -60,6 +70,36 @@ export function createGatewayMetrics(registry: Registry): GatewayMetrics {
       name: "kassa_outbox_deliveries_total",
       help: "Outbox delivery attempts by event kind and result.",
       labelNames: ["kind", "result"],
+      registers,
+    }),
+    webhookDeliveries: new Counter({
+      name: "kassa_webhook_deliveries_total",
+      help: "Webhook delivery attempts by what became of the delivery.",
+      labelNames: ["result"],
+      registers,
+    }),
+    webhookAttemptSeconds: new Histogram({
+      name: "kassa_webhook_attempt_seconds",
+      help: "How long webhook receivers took to answer, or to fail.",
+      labelNames: ["result"],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    }),
+    webhookBacklog: new Gauge({
+      name: "kassa_webhook_backlog",
+      help: "Webhook deliveries waiting, per endpoint.",
+      labelNames: ["endpoint"],
+      registers,
+    }),
+    webhookOldestAge: new Gauge({
+      name: "kassa_webhook_oldest_age_seconds",
+      help: "Age of each endpoint's oldest undelivered webhook delivery, in seconds.",
+      labelNames: ["endpoint"],
+      registers,
+    }),
+    webhookFailed: new Gauge({
+      name: "kassa_webhook_failed",
+      help: "Webhook deliveries that used up their attempts and are kept FAILED.",
       registers,
     }),
   };

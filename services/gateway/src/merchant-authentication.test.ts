@@ -89,7 +89,7 @@ describe("operator reads", () => {
     const write = await rejectionOf(operator.createPayment(payment()));
     expect([write.code, write.rawMessage]).toEqual([
       Code.PermissionDenied,
-      "the admin token can read payments and refunds; CreatePayment takes a merchant's API key",
+      "the admin token can read payments, refunds and events and redeliver events; CreatePayment takes a merchant's API key",
     ]);
     const internal = await rejectionOf(
       gatewayWith(testTokens.internal).getPayment({ paymentId: paid?.id ?? "" }),

@@ -50,13 +50,17 @@ export function readerScope(context: HandlerContext): string | undefined {
   return authenticatedMerchant(context).merchantId;
 }
 
-// Operators may read any payment or refund with the admin token (`kassa payment pay_…`).
-const operatorReads = new Set([
+// Operators may read any payment, refund or event with the admin token (`kassa payment pay_…`),
+// and send an event again (`kassa webhooks redeliver evt_…`).
+const operatorMethods = new Set([
   "GetPayment",
   "ListPayments",
   "GetRefund",
   "ListRefunds",
   "ListPaymentEvents",
+  "GetEvent",
+  "ListEvents",
+  "RedeliverEvent",
 ]);
 
 /** Options for {@link createMerchantAuthentication}. */
@@ -122,9 +126,9 @@ export function createMerchantAuthentication(options: MerchantAuthenticationOpti
     const secret = bearerToken(request.header.get("authorization"));
     if (!secret) throw rpcErrors.unauthenticated(keyRequired);
     if (options.adminToken && sameSecret(secret, options.adminToken)) {
-      if (!operatorReads.has(request.method.name)) {
+      if (!operatorMethods.has(request.method.name)) {
         throw rpcErrors.permissionDenied(
-          `the admin token can read payments and refunds; ${request.method.name} takes a merchant's API key`,
+          `the admin token can read payments, refunds and events and redeliver events; ${request.method.name} takes a merchant's API key`,
         );
       }
       request.contextValues.set(callerKey, { kind: "operator" });

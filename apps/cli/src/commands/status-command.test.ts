@@ -22,7 +22,7 @@ const kassa = (...args: string[]) => runKassa(args, platform.cliEnv);
 const urlOf = (name: string) => platform.services[name]?.url ?? "?";
 
 describe("kassa status", () => {
-  it("lists all six services healthy with their breakers and the outbox, exit 0", async () => {
+  it("lists all six services healthy with their breakers, the outbox and webhooks, exit 0", async () => {
     const run = await kassa("status");
     expect(run.stderr).toBe("");
     expect(run.code).toBe(0);
@@ -42,6 +42,8 @@ describe("kassa status", () => {
     expect(run.stdout).toMatch(/^accounting +merchant +closed$/m);
     expect(run.stdout).toMatch(/^OUTBOX +WAITING +OLDEST +EXHAUSTED$/m);
     expect(run.stdout).toMatch(/^gateway +\d+ +\d+ s +0$/m);
+    expect(run.stdout).toMatch(/^WEBHOOKS +WAITING +ENDPOINTS +OLDEST +FAILED$/m);
+    expect(run.stdout).toMatch(/^gateway +0 +0 +0 s +0$/m);
     expect(run.stdout).toMatch(/^All 6 services healthy\.$/m);
   });
 

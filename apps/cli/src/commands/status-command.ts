@@ -57,7 +57,7 @@ export function registerStatusCommand(program: Command, context: OperatorContext
 
 /**
  * The tables: services, their processes under `kassa start` (when it runs them), breakers,
- * outbox; then a one-line verdict.
+ * outbox, webhooks; then a one-line verdict.
  */
 export function renderStatus(statuses: readonly ServiceStatus[]): string {
   const sections = [
@@ -110,6 +110,23 @@ export function renderStatus(statuses: readonly ServiceStatus[]): string {
         ],
       ),
     );
+    const webhooks = gateway.webhooks;
+    if (webhooks) {
+      sections.push(
+        renderTable(
+          ["webhooks", "waiting", "endpoints", "oldest", "failed"],
+          [
+            [
+              gateway.name,
+              String(webhooks.backlog),
+              String(webhooks.endpoints),
+              `${Math.round(webhooks.oldestAgeSeconds)} s`,
+              webhooks.failed > 0 ? `${webhooks.failed} (RedeliverEvent resends)` : "0",
+            ],
+          ],
+        ),
+      );
+    }
   }
 
   const notHealthy = statuses.filter((status) => status.state !== "healthy");

@@ -28,6 +28,10 @@ const quickGateway: Env = {
   OUTBOX_BACKOFF_INITIAL_MS: "50",
   OUTBOX_BACKOFF_MAX_MS: "200",
   GATEWAY_RATE_LIMIT_PER_MINUTE: "100000",
+  WEBHOOK_SECRET_KEY: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+  WEBHOOK_POLL_INTERVAL_MS: "50",
+  // The merchants' receivers in these tests listen on loopback.
+  WEBHOOK_ALLOW_PRIVATE_URLS: "true",
 };
 
 /** One service of the platform under test. */

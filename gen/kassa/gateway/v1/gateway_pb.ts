@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kassa/gateway/v1/gateway.proto.
  */
 export const file_kassa_gateway_v1_gateway: GenFile = /*@__PURE__*/
-  fileDesc("Ch5rYXNzYS9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SEGthc3NhLmdhdGV3YXkudjEiOAoIQ3VzdG9tZXISDQoFZW1haWwYASABKAkSCgoCaXAYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJIoEGCgdQYXltZW50EgoKAmlkGAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEhkKEW1lcmNoYW50X29yZGVyX25vGAMgASgJEhAKCG9yZGVyX2lkGAQgASgJEg4KBmFtb3VudBgFIAEoAxIQCghjdXJyZW5jeRgGIAEoCRIvCgZzdGF0dXMYByABKA4yHy5rYXNzYS5nYXRld2F5LnYxLlBheW1lbnRTdGF0dXMSFwoPcmVmdW5kZWRfYW1vdW50GAggASgDEg8KB2NoYW5uZWwYCSABKAkSGgoSY2hhbm5lbF9wYXltZW50X2lkGAogASgJEhQKDGZhaWx1cmVfY29kZRgLIAEoCRIXCg9mYWlsdXJlX21lc3NhZ2UYDCABKAkSEgoKcmlza19zY29yZRgNIAEoBRIuCgpjcmVhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkZXNjcmlwdGlvbhgQIAEoCRI5CghtZXRhZGF0YRgRIAMoCzInLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudC5NZXRhZGF0YUVudHJ5EjcKDmNhcHR1cmVfbWV0aG9kGBIgASgOMh8ua2Fzc2EuZ2F0ZXdheS52MS5DYXB0dXJlTWV0aG9kEhkKEWFtb3VudF9jYXB0dXJhYmxlGBMgASgDEhcKD2Ftb3VudF9jYXB0dXJlZBgUIAEoAxIvCgtjYXB0dXJlZF9hdBgVIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY2FuY2VsbGVkX2F0GBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIbChNjYW5jZWxsYXRpb25fcmVhc29uGBcgASgJGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLJAgoGUmVmdW5kEgoKAmlkGAEgASgJEhIKCnBheW1lbnRfaWQYAiABKAkSEwoLbWVyY2hhbnRfaWQYAyABKAkSDgoGYW1vdW50GAQgASgDEhAKCGN1cnJlbmN5GAUgASgJEi4KBnN0YXR1cxgGIAEoDjIeLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kU3RhdHVzEhkKEWNoYW5uZWxfcmVmdW5kX2lkGAcgASgJEg4KBnJlYXNvbhgIIAEoCRIUCgxmYWlsdXJlX2NvZGUYCSABKAkSFwoPZmFpbHVyZV9tZXNzYWdlGAogASgJEi4KCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIooDChRDcmVhdGVQYXltZW50UmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSGQoRbWVyY2hhbnRfb3JkZXJfbm8YAiABKAkSDgoGYW1vdW50GAMgASgDEhAKCGN1cnJlbmN5GAQgASgJEg8KB2NoYW5uZWwYBSABKAkSFgoOcGF5bWVudF9tZXRob2QYBiABKAkSEwoLZGVzY3JpcHRpb24YByABKAkSLAoIY3VzdG9tZXIYCCABKAsyGi5rYXNzYS5nYXRld2F5LnYxLkN1c3RvbWVyEkYKCG1ldGFkYXRhGAkgAygLMjQua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVQYXltZW50UmVxdWVzdC5NZXRhZGF0YUVudHJ5EjcKDmNhcHR1cmVfbWV0aG9kGAogASgOMh8ua2Fzc2EuZ2F0ZXdheS52MS5DYXB0dXJlTWV0aG9kGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJDChVDcmVhdGVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudCInChFHZXRQYXltZW50UmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJIkAKEkdldFBheW1lbnRSZXNwb25zZRIqCgdwYXltZW50GAEgASgLMhkua2Fzc2EuZ2F0ZXdheS52MS5QYXltZW50IogBChNMaXN0UGF5bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEi8KBnN0YXR1cxgDIAEoDjIfLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudFN0YXR1cxIZChFtZXJjaGFudF9vcmRlcl9ubxgEIAEoCSJcChRMaXN0UGF5bWVudHNSZXNwb25zZRIrCghwYXltZW50cxgBIAMoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiegoVQ2FwdHVyZVBheW1lbnRSZXF1ZXN0EhIKCnBheW1lbnRfaWQYASABKAkSHgoRYW1vdW50X3RvX2NhcHR1cmUYAiABKANIAIgBARIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAlCFAoSX2Ftb3VudF90b19jYXB0dXJlIkQKFkNhcHR1cmVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudCJHChRDYW5jZWxQYXltZW50UmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJEhsKE2NhbmNlbGxhdGlvbl9yZWFzb24YAiABKAkiQwoVQ2FuY2VsUGF5bWVudFJlc3BvbnNlEioKB3BheW1lbnQYASABKAsyGS5rYXNzYS5nYXRld2F5LnYxLlBheW1lbnQiYgoTQ3JlYXRlUmVmdW5kUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSEgoKcGF5bWVudF9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSDgoGcmVhc29uGAQgASgJIkAKFENyZWF0ZVJlZnVuZFJlc3BvbnNlEigKBnJlZnVuZBgBIAEoCzIYLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kIiUKEEdldFJlZnVuZFJlcXVlc3QSEQoJcmVmdW5kX2lkGAEgASgJIj0KEUdldFJlZnVuZFJlc3BvbnNlEigKBnJlZnVuZBgBIAEoCzIYLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kIn8KEkxpc3RSZWZ1bmRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRISCgpwYXltZW50X2lkGAMgASgJEi4KBnN0YXR1cxgEIAEoDjIeLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kU3RhdHVzIlkKE0xpc3RSZWZ1bmRzUmVzcG9uc2USKQoHcmVmdW5kcxgBIAMoCzIYLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKaAQoMUGF5bWVudEV2ZW50EhIKCnN1YmplY3RfaWQYASABKAkSEwoLZnJvbV9zdGF0dXMYAiABKAkSEQoJdG9fc3RhdHVzGAMgASgJEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBSABKAkSDQoFYWN0b3IYBiABKAkiVQoYTGlzdFBheW1lbnRFdmVudHNSZXF1ZXN0EhIKCnBheW1lbnRfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZAoZTGlzdFBheW1lbnRFdmVudHNSZXNwb25zZRIuCgZldmVudHMYASADKAsyHi5rYXNzYS5nYXRld2F5LnYxLlBheW1lbnRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkq5gEKDVBheW1lbnRTdGF0dXMSHgoaUEFZTUVOVF9TVEFUVVNfVU5TUEVDSUZJRUQQABIaChZQQVlNRU5UX1NUQVRVU19QRU5ESU5HEAESHQoZUEFZTUVOVF9TVEFUVVNfUFJPQ0VTU0lORxACEhwKGFBBWU1FTlRfU1RBVFVTX1NVQ0NFRURFRBADEhkKFVBBWU1FTlRfU1RBVFVTX0ZBSUxFRBAEEhwKGFBBWU1FTlRfU1RBVFVTX0NBTkNFTExFRBAFEiMKH1BBWU1FTlRfU1RBVFVTX1JFUVVJUkVTX0NBUFRVUkUQBipoCg1DYXB0dXJlTWV0aG9kEh4KGkNBUFRVUkVfTUVUSE9EX1VOU1BFQ0lGSUVEEAASHAoYQ0FQVFVSRV9NRVRIT0RfQVVUT01BVElDEAESGQoVQ0FQVFVSRV9NRVRIT0RfTUFOVUFMEAIqfwoMUmVmdW5kU3RhdHVzEh0KGVJFRlVORF9TVEFUVVNfVU5TUEVDSUZJRUQQABIZChVSRUZVTkRfU1RBVFVTX1BFTkRJTkcQARIbChdSRUZVTkRfU1RBVFVTX1NVQ0NFRURFRBACEhgKFFJFRlVORF9TVEFUVVNfRkFJTEVEEAMynQcKDkdhdGV3YXlTZXJ2aWNlEmUKDUNyZWF0ZVBheW1lbnQSJi5rYXNzYS5nYXRld2F5LnYxLkNyZWF0ZVBheW1lbnRSZXF1ZXN0Gicua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVQYXltZW50UmVzcG9uc2UiA5ACAhJcCgpHZXRQYXltZW50EiMua2Fzc2EuZ2F0ZXdheS52MS5HZXRQYXltZW50UmVxdWVzdBokLmthc3NhLmdhdGV3YXkudjEuR2V0UGF5bWVudFJlc3BvbnNlIgOQAgESYgoMTGlzdFBheW1lbnRzEiUua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UGF5bWVudHNSZXF1ZXN0GiYua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UGF5bWVudHNSZXNwb25zZSIDkAIBEmgKDkNhcHR1cmVQYXltZW50Eicua2Fzc2EuZ2F0ZXdheS52MS5DYXB0dXJlUGF5bWVudFJlcXVlc3QaKC5rYXNzYS5nYXRld2F5LnYxLkNhcHR1cmVQYXltZW50UmVzcG9uc2UiA5ACAhJlCg1DYW5jZWxQYXltZW50EiYua2Fzc2EuZ2F0ZXdheS52MS5DYW5jZWxQYXltZW50UmVxdWVzdBonLmthc3NhLmdhdGV3YXkudjEuQ2FuY2VsUGF5bWVudFJlc3BvbnNlIgOQAgISYgoMQ3JlYXRlUmVmdW5kEiUua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVSZWZ1bmRSZXF1ZXN0GiYua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVSZWZ1bmRSZXNwb25zZSIDkAICElkKCUdldFJlZnVuZBIiLmthc3NhLmdhdGV3YXkudjEuR2V0UmVmdW5kUmVxdWVzdBojLmthc3NhLmdhdGV3YXkudjEuR2V0UmVmdW5kUmVzcG9uc2UiA5ACARJfCgtMaXN0UmVmdW5kcxIkLmthc3NhLmdhdGV3YXkudjEuTGlzdFJlZnVuZHNSZXF1ZXN0GiUua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UmVmdW5kc1Jlc3BvbnNlIgOQAgEScQoRTGlzdFBheW1lbnRFdmVudHMSKi5rYXNzYS5nYXRld2F5LnYxLkxpc3RQYXltZW50RXZlbnRzUmVxdWVzdBorLmthc3NhLmdhdGV3YXkudjEuTGlzdFBheW1lbnRFdmVudHNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("Ch5rYXNzYS9nYXRld2F5L3YxL2dhdGV3YXkucHJvdG8SEGthc3NhLmdhdGV3YXkudjEiOAoIQ3VzdG9tZXISDQoFZW1haWwYASABKAkSCgoCaXAYAiABKAkSEQoJZGV2aWNlX2lkGAMgASgJIoEGCgdQYXltZW50EgoKAmlkGAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEhkKEW1lcmNoYW50X29yZGVyX25vGAMgASgJEhAKCG9yZGVyX2lkGAQgASgJEg4KBmFtb3VudBgFIAEoAxIQCghjdXJyZW5jeRgGIAEoCRIvCgZzdGF0dXMYByABKA4yHy5rYXNzYS5nYXRld2F5LnYxLlBheW1lbnRTdGF0dXMSFwoPcmVmdW5kZWRfYW1vdW50GAggASgDEg8KB2NoYW5uZWwYCSABKAkSGgoSY2hhbm5lbF9wYXltZW50X2lkGAogASgJEhQKDGZhaWx1cmVfY29kZRgLIAEoCRIXCg9mYWlsdXJlX21lc3NhZ2UYDCABKAkSEgoKcmlza19zY29yZRgNIAEoBRIuCgpjcmVhdGVkX2F0GA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GA8gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgtkZXNjcmlwdGlvbhgQIAEoCRI5CghtZXRhZGF0YRgRIAMoCzInLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudC5NZXRhZGF0YUVudHJ5EjcKDmNhcHR1cmVfbWV0aG9kGBIgASgOMh8ua2Fzc2EuZ2F0ZXdheS52MS5DYXB0dXJlTWV0aG9kEhkKEWFtb3VudF9jYXB0dXJhYmxlGBMgASgDEhcKD2Ftb3VudF9jYXB0dXJlZBgUIAEoAxIvCgtjYXB0dXJlZF9hdBgVIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY2FuY2VsbGVkX2F0GBYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIbChNjYW5jZWxsYXRpb25fcmVhc29uGBcgASgJGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASLJAgoGUmVmdW5kEgoKAmlkGAEgASgJEhIKCnBheW1lbnRfaWQYAiABKAkSEwoLbWVyY2hhbnRfaWQYAyABKAkSDgoGYW1vdW50GAQgASgDEhAKCGN1cnJlbmN5GAUgASgJEi4KBnN0YXR1cxgGIAEoDjIeLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kU3RhdHVzEhkKEWNoYW5uZWxfcmVmdW5kX2lkGAcgASgJEg4KBnJlYXNvbhgIIAEoCRIUCgxmYWlsdXJlX2NvZGUYCSABKAkSFwoPZmFpbHVyZV9tZXNzYWdlGAogASgJEi4KCmNyZWF0ZWRfYXQYCyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi4KCnVwZGF0ZWRfYXQYDCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIooDChRDcmVhdGVQYXltZW50UmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSGQoRbWVyY2hhbnRfb3JkZXJfbm8YAiABKAkSDgoGYW1vdW50GAMgASgDEhAKCGN1cnJlbmN5GAQgASgJEg8KB2NoYW5uZWwYBSABKAkSFgoOcGF5bWVudF9tZXRob2QYBiABKAkSEwoLZGVzY3JpcHRpb24YByABKAkSLAoIY3VzdG9tZXIYCCABKAsyGi5rYXNzYS5nYXRld2F5LnYxLkN1c3RvbWVyEkYKCG1ldGFkYXRhGAkgAygLMjQua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVQYXltZW50UmVxdWVzdC5NZXRhZGF0YUVudHJ5EjcKDmNhcHR1cmVfbWV0aG9kGAogASgOMh8ua2Fzc2EuZ2F0ZXdheS52MS5DYXB0dXJlTWV0aG9kGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJDChVDcmVhdGVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudCInChFHZXRQYXltZW50UmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJIkAKEkdldFBheW1lbnRSZXNwb25zZRIqCgdwYXltZW50GAEgASgLMhkua2Fzc2EuZ2F0ZXdheS52MS5QYXltZW50IogBChNMaXN0UGF5bWVudHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJEi8KBnN0YXR1cxgDIAEoDjIfLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudFN0YXR1cxIZChFtZXJjaGFudF9vcmRlcl9ubxgEIAEoCSJcChRMaXN0UGF5bWVudHNSZXNwb25zZRIrCghwYXltZW50cxgBIAMoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiegoVQ2FwdHVyZVBheW1lbnRSZXF1ZXN0EhIKCnBheW1lbnRfaWQYASABKAkSHgoRYW1vdW50X3RvX2NhcHR1cmUYAiABKANIAIgBARIXCg9pZGVtcG90ZW5jeV9rZXkYAyABKAlCFAoSX2Ftb3VudF90b19jYXB0dXJlIkQKFkNhcHR1cmVQYXltZW50UmVzcG9uc2USKgoHcGF5bWVudBgBIAEoCzIZLmthc3NhLmdhdGV3YXkudjEuUGF5bWVudCJHChRDYW5jZWxQYXltZW50UmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJEhsKE2NhbmNlbGxhdGlvbl9yZWFzb24YAiABKAkiQwoVQ2FuY2VsUGF5bWVudFJlc3BvbnNlEioKB3BheW1lbnQYASABKAsyGS5rYXNzYS5nYXRld2F5LnYxLlBheW1lbnQiYgoTQ3JlYXRlUmVmdW5kUmVxdWVzdBIXCg9pZGVtcG90ZW5jeV9rZXkYASABKAkSEgoKcGF5bWVudF9pZBgCIAEoCRIOCgZhbW91bnQYAyABKAMSDgoGcmVhc29uGAQgASgJIkAKFENyZWF0ZVJlZnVuZFJlc3BvbnNlEigKBnJlZnVuZBgBIAEoCzIYLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kIiUKEEdldFJlZnVuZFJlcXVlc3QSEQoJcmVmdW5kX2lkGAEgASgJIj0KEUdldFJlZnVuZFJlc3BvbnNlEigKBnJlZnVuZBgBIAEoCzIYLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kIn8KEkxpc3RSZWZ1bmRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRISCgpwYXltZW50X2lkGAMgASgJEi4KBnN0YXR1cxgEIAEoDjIeLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kU3RhdHVzIlkKE0xpc3RSZWZ1bmRzUmVzcG9uc2USKQoHcmVmdW5kcxgBIAMoCzIYLmthc3NhLmdhdGV3YXkudjEuUmVmdW5kEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSKaAQoMUGF5bWVudEV2ZW50EhIKCnN1YmplY3RfaWQYASABKAkSEwoLZnJvbV9zdGF0dXMYAiABKAkSEQoJdG9fc3RhdHVzGAMgASgJEi8KC29jY3VycmVkX2F0GAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIOCgZyZWFzb24YBSABKAkSDQoFYWN0b3IYBiABKAkiVQoYTGlzdFBheW1lbnRFdmVudHNSZXF1ZXN0EhIKCnBheW1lbnRfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkiZAoZTGlzdFBheW1lbnRFdmVudHNSZXNwb25zZRIuCgZldmVudHMYASADKAsyHi5rYXNzYS5nYXRld2F5LnYxLlBheW1lbnRFdmVudBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiogIKD1dlYmhvb2tFbmRwb2ludBIKCgJpZBgBIAEoCRILCgN1cmwYAiABKAkSFgoOZW5hYmxlZF9ldmVudHMYAyADKAkSEwoLZGVzY3JpcHRpb24YBCABKAkSEAoIZGlzYWJsZWQYBSABKAgSFwoPZGlzYWJsZWRfcmVhc29uGAYgASgJEj4KGnByZXZpb3VzX3NlY3JldF9leHBpcmVzX2F0GAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjcmVhdGVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCKRAQoFRXZlbnQSCgoCaWQYASABKAkSDAoEdHlwZRgCIAEoCRIuCgpjcmVhdGVkX2F0GAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBITCgthcGlfdmVyc2lvbhgEIAEoCRIpCgRkYXRhGAUgASgLMhsua2Fzc2EuZ2F0ZXdheS52MS5FdmVudERhdGEibwoJRXZlbnREYXRhEiwKB3BheW1lbnQYASABKAsyGS5rYXNzYS5nYXRld2F5LnYxLlBheW1lbnRIABIqCgZyZWZ1bmQYAiABKAsyGC5rYXNzYS5nYXRld2F5LnYxLlJlZnVuZEgAQggKBm9iamVjdCLKAgoPV2ViaG9va0RlbGl2ZXJ5EgoKAmlkGAEgASgJEhsKE3dlYmhvb2tfZW5kcG9pbnRfaWQYAiABKAkSNwoGc3RhdHVzGAMgASgOMicua2Fzc2EuZ2F0ZXdheS52MS5XZWJob29rRGVsaXZlcnlTdGF0dXMSEAoIYXR0ZW1wdHMYBCABKAUSGAoQbGFzdF9zdGF0dXNfY29kZRgFIAEoBRISCgpsYXN0X2Vycm9yGAYgASgJEjMKD25leHRfYXR0ZW1wdF9hdBgHIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZGVsaXZlcmVkX2F0GAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpjcmVhdGVkX2F0GAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJYChxDcmVhdGVXZWJob29rRW5kcG9pbnRSZXF1ZXN0EgsKA3VybBgBIAEoCRIWCg5lbmFibGVkX2V2ZW50cxgCIAMoCRITCgtkZXNjcmlwdGlvbhgDIAEoCSJsCh1DcmVhdGVXZWJob29rRW5kcG9pbnRSZXNwb25zZRI7ChB3ZWJob29rX2VuZHBvaW50GAEgASgLMiEua2Fzc2EuZ2F0ZXdheS52MS5XZWJob29rRW5kcG9pbnQSDgoGc2VjcmV0GAIgASgJIjgKGUdldFdlYmhvb2tFbmRwb2ludFJlcXVlc3QSGwoTd2ViaG9va19lbmRwb2ludF9pZBgBIAEoCSJZChpHZXRXZWJob29rRW5kcG9pbnRSZXNwb25zZRI7ChB3ZWJob29rX2VuZHBvaW50GAEgASgLMiEua2Fzc2EuZ2F0ZXdheS52MS5XZWJob29rRW5kcG9pbnQiRAobTGlzdFdlYmhvb2tFbmRwb2ludHNSZXF1ZXN0EhEKCXBhZ2Vfc2l6ZRgBIAEoBRISCgpwYWdlX3Rva2VuGAIgASgJInUKHExpc3RXZWJob29rRW5kcG9pbnRzUmVzcG9uc2USPAoRd2ViaG9va19lbmRwb2ludHMYASADKAsyIS5rYXNzYS5nYXRld2F5LnYxLldlYmhvb2tFbmRwb2ludBIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiuwEKHFVwZGF0ZVdlYmhvb2tFbmRwb2ludFJlcXVlc3QSGwoTd2ViaG9va19lbmRwb2ludF9pZBgBIAEoCRIQCgN1cmwYAiABKAlIAIgBARIWCg5lbmFibGVkX2V2ZW50cxgDIAMoCRIYCgtkZXNjcmlwdGlvbhgEIAEoCUgBiAEBEhUKCGRpc2FibGVkGAUgASgISAKIAQFCBgoEX3VybEIOCgxfZGVzY3JpcHRpb25CCwoJX2Rpc2FibGVkIlwKHVVwZGF0ZVdlYmhvb2tFbmRwb2ludFJlc3BvbnNlEjsKEHdlYmhvb2tfZW5kcG9pbnQYASABKAsyIS5rYXNzYS5nYXRld2F5LnYxLldlYmhvb2tFbmRwb2ludCI7ChxEZWxldGVXZWJob29rRW5kcG9pbnRSZXF1ZXN0EhsKE3dlYmhvb2tfZW5kcG9pbnRfaWQYASABKAkiXAodRGVsZXRlV2ViaG9va0VuZHBvaW50UmVzcG9uc2USOwoQd2ViaG9va19lbmRwb2ludBgBIAEoCzIhLmthc3NhLmdhdGV3YXkudjEuV2ViaG9va0VuZHBvaW50IncKIFJvbGxXZWJob29rRW5kcG9pbnRTZWNyZXRSZXF1ZXN0EhsKE3dlYmhvb2tfZW5kcG9pbnRfaWQYASABKAkSHwoSZXhwaXJlc19pbl9zZWNvbmRzGAIgASgDSACIAQFCFQoTX2V4cGlyZXNfaW5fc2Vjb25kcyJwCiFSb2xsV2ViaG9va0VuZHBvaW50U2VjcmV0UmVzcG9uc2USOwoQd2ViaG9va19lbmRwb2ludBgBIAEoCzIhLmthc3NhLmdhdGV3YXkudjEuV2ViaG9va0VuZHBvaW50Eg4KBnNlY3JldBgCIAEoCSJIChFMaXN0RXZlbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRIMCgR0eXBlGAMgASgJIlYKEkxpc3RFdmVudHNSZXNwb25zZRInCgZldmVudHMYASADKAsyFy5rYXNzYS5nYXRld2F5LnYxLkV2ZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIjCg9HZXRFdmVudFJlcXVlc3QSEAoIZXZlbnRfaWQYASABKAkicQoQR2V0RXZlbnRSZXNwb25zZRImCgVldmVudBgBIAEoCzIXLmthc3NhLmdhdGV3YXkudjEuRXZlbnQSNQoKZGVsaXZlcmllcxgCIAMoCzIhLmthc3NhLmdhdGV3YXkudjEuV2ViaG9va0RlbGl2ZXJ5IkYKFVJlZGVsaXZlckV2ZW50UmVxdWVzdBIQCghldmVudF9pZBgBIAEoCRIbChN3ZWJob29rX2VuZHBvaW50X2lkGAIgASgJIk8KFlJlZGVsaXZlckV2ZW50UmVzcG9uc2USNQoKZGVsaXZlcmllcxgBIAMoCzIhLmthc3NhLmdhdGV3YXkudjEuV2ViaG9va0RlbGl2ZXJ5KuYBCg1QYXltZW50U3RhdHVzEh4KGlBBWU1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGgoWUEFZTUVOVF9TVEFUVVNfUEVORElORxABEh0KGVBBWU1FTlRfU1RBVFVTX1BST0NFU1NJTkcQAhIcChhQQVlNRU5UX1NUQVRVU19TVUNDRUVERUQQAxIZChVQQVlNRU5UX1NUQVRVU19GQUlMRUQQBBIcChhQQVlNRU5UX1NUQVRVU19DQU5DRUxMRUQQBRIjCh9QQVlNRU5UX1NUQVRVU19SRVFVSVJFU19DQVBUVVJFEAYqaAoNQ2FwdHVyZU1ldGhvZBIeChpDQVBUVVJFX01FVEhPRF9VTlNQRUNJRklFRBAAEhwKGENBUFRVUkVfTUVUSE9EX0FVVE9NQVRJQxABEhkKFUNBUFRVUkVfTUVUSE9EX01BTlVBTBACKn8KDFJlZnVuZFN0YXR1cxIdChlSRUZVTkRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASGQoVUkVGVU5EX1NUQVRVU19QRU5ESU5HEAESGwoXUkVGVU5EX1NUQVRVU19TVUNDRUVERUQQAhIYChRSRUZVTkRfU1RBVFVTX0ZBSUxFRBADKrABChVXZWJob29rRGVsaXZlcnlTdGF0dXMSJwojV0VCSE9PS19ERUxJVkVSWV9TVEFUVVNfVU5TUEVDSUZJRUQQABIjCh9XRUJIT09LX0RFTElWRVJZX1NUQVRVU19QRU5ESU5HEAESJQohV0VCSE9PS19ERUxJVkVSWV9TVEFUVVNfREVMSVZFUkVEEAISIgoeV0VCSE9PS19ERUxJVkVSWV9TVEFUVVNfRkFJTEVEEAMyqQ8KDkdhdGV3YXlTZXJ2aWNlEmUKDUNyZWF0ZVBheW1lbnQSJi5rYXNzYS5nYXRld2F5LnYxLkNyZWF0ZVBheW1lbnRSZXF1ZXN0Gicua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVQYXltZW50UmVzcG9uc2UiA5ACAhJcCgpHZXRQYXltZW50EiMua2Fzc2EuZ2F0ZXdheS52MS5HZXRQYXltZW50UmVxdWVzdBokLmthc3NhLmdhdGV3YXkudjEuR2V0UGF5bWVudFJlc3BvbnNlIgOQAgESYgoMTGlzdFBheW1lbnRzEiUua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UGF5bWVudHNSZXF1ZXN0GiYua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UGF5bWVudHNSZXNwb25zZSIDkAIBEmgKDkNhcHR1cmVQYXltZW50Eicua2Fzc2EuZ2F0ZXdheS52MS5DYXB0dXJlUGF5bWVudFJlcXVlc3QaKC5rYXNzYS5nYXRld2F5LnYxLkNhcHR1cmVQYXltZW50UmVzcG9uc2UiA5ACAhJlCg1DYW5jZWxQYXltZW50EiYua2Fzc2EuZ2F0ZXdheS52MS5DYW5jZWxQYXltZW50UmVxdWVzdBonLmthc3NhLmdhdGV3YXkudjEuQ2FuY2VsUGF5bWVudFJlc3BvbnNlIgOQAgISYgoMQ3JlYXRlUmVmdW5kEiUua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVSZWZ1bmRSZXF1ZXN0GiYua2Fzc2EuZ2F0ZXdheS52MS5DcmVhdGVSZWZ1bmRSZXNwb25zZSIDkAICElkKCUdldFJlZnVuZBIiLmthc3NhLmdhdGV3YXkudjEuR2V0UmVmdW5kUmVxdWVzdBojLmthc3NhLmdhdGV3YXkudjEuR2V0UmVmdW5kUmVzcG9uc2UiA5ACARJfCgtMaXN0UmVmdW5kcxIkLmthc3NhLmdhdGV3YXkudjEuTGlzdFJlZnVuZHNSZXF1ZXN0GiUua2Fzc2EuZ2F0ZXdheS52MS5MaXN0UmVmdW5kc1Jlc3BvbnNlIgOQAgEScQoRTGlzdFBheW1lbnRFdmVudHMSKi5rYXNzYS5nYXRld2F5LnYxLkxpc3RQYXltZW50RXZlbnRzUmVxdWVzdBorLmthc3NhLmdhdGV3YXkudjEuTGlzdFBheW1lbnRFdmVudHNSZXNwb25zZSIDkAIBEngKFUNyZWF0ZVdlYmhvb2tFbmRwb2ludBIuLmthc3NhLmdhdGV3YXkudjEuQ3JlYXRlV2ViaG9va0VuZHBvaW50UmVxdWVzdBovLmthc3NhLmdhdGV3YXkudjEuQ3JlYXRlV2ViaG9va0VuZHBvaW50UmVzcG9uc2USdAoSR2V0V2ViaG9va0VuZHBvaW50Eisua2Fzc2EuZ2F0ZXdheS52MS5HZXRXZWJob29rRW5kcG9pbnRSZXF1ZXN0Giwua2Fzc2EuZ2F0ZXdheS52MS5HZXRXZWJob29rRW5kcG9pbnRSZXNwb25zZSIDkAIBEnoKFExpc3RXZWJob29rRW5kcG9pbnRzEi0ua2Fzc2EuZ2F0ZXdheS52MS5MaXN0V2ViaG9va0VuZHBvaW50c1JlcXVlc3QaLi5rYXNzYS5nYXRld2F5LnYxLkxpc3RXZWJob29rRW5kcG9pbnRzUmVzcG9uc2UiA5ACARJ9ChVVcGRhdGVXZWJob29rRW5kcG9pbnQSLi5rYXNzYS5nYXRld2F5LnYxLlVwZGF0ZVdlYmhvb2tFbmRwb2ludFJlcXVlc3QaLy5rYXNzYS5nYXRld2F5LnYxLlVwZGF0ZVdlYmhvb2tFbmRwb2ludFJlc3BvbnNlIgOQAgISfQoVRGVsZXRlV2ViaG9va0VuZHBvaW50Ei4ua2Fzc2EuZ2F0ZXdheS52MS5EZWxldGVXZWJob29rRW5kcG9pbnRSZXF1ZXN0Gi8ua2Fzc2EuZ2F0ZXdheS52MS5EZWxldGVXZWJob29rRW5kcG9pbnRSZXNwb25zZSIDkAICEoQBChlSb2xsV2ViaG9va0VuZHBvaW50U2VjcmV0EjIua2Fzc2EuZ2F0ZXdheS52MS5Sb2xsV2ViaG9va0VuZHBvaW50U2VjcmV0UmVxdWVzdBozLmthc3NhLmdhdGV3YXkudjEuUm9sbFdlYmhvb2tFbmRwb2ludFNlY3JldFJlc3BvbnNlElwKCkxpc3RFdmVudHMSIy5rYXNzYS5nYXRld2F5LnYxLkxpc3RFdmVudHNSZXF1ZXN0GiQua2Fzc2EuZ2F0ZXdheS52MS5MaXN0RXZlbnRzUmVzcG9uc2UiA5ACARJWCghHZXRFdmVudBIhLmthc3NhLmdhdGV3YXkudjEuR2V0RXZlbnRSZXF1ZXN0GiIua2Fzc2EuZ2F0ZXdheS52MS5HZXRFdmVudFJlc3BvbnNlIgOQAgESYwoOUmVkZWxpdmVyRXZlbnQSJy5rYXNzYS5nYXRld2F5LnYxLlJlZGVsaXZlckV2ZW50UmVxdWVzdBooLmthc3NhLmdhdGV3YXkudjEuUmVkZWxpdmVyRXZlbnRSZXNwb25zZWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Customer describes who pays; every field is optional and only used for risk assessment.
@@ -978,6 +978,748 @@ export const ListPaymentEventsResponseSchema: GenMessage<ListPaymentEventsRespon
   messageDesc(file_kassa_gateway_v1_gateway, 21);
 
 /**
+ * WebhookEndpoint is a URL of the merchant's that Kassa POSTs events to.
+ *
+ * @generated from message kassa.gateway.v1.WebhookEndpoint
+ */
+export type WebhookEndpoint = Message<"kassa.gateway.v1.WebhookEndpoint"> & {
+  /**
+   * Webhook endpoint id, `we_…`.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Where events are POSTed: http(s), at most 2048 characters.
+   *
+   * @generated from field: string url = 2;
+   */
+  url: string;
+
+  /**
+   * The event types sent to it (see Event.type), or `*` for every type.
+   *
+   * @generated from field: repeated string enabled_events = 3;
+   */
+  enabledEvents: string[];
+
+  /**
+   * The merchant's note about it, at most 500 characters.
+   *
+   * @generated from field: string description = 4;
+   */
+  description: string;
+
+  /**
+   * Whether deliveries are stopped: by UpdateWebhookEndpoint, or by Kassa because they kept failing.
+   *
+   * @generated from field: bool disabled = 5;
+   */
+  disabled: boolean;
+
+  /**
+   * Why it is disabled (`disabled by request`, or the failure that made Kassa disable it); empty when
+   * enabled.
+   *
+   * @generated from field: string disabled_reason = 6;
+   */
+  disabledReason: string;
+
+  /**
+   * Until when the secret replaced by RollWebhookEndpointSecret still signs deliveries; unset when
+   * there is none.
+   *
+   * @generated from field: google.protobuf.Timestamp previous_secret_expires_at = 7;
+   */
+  previousSecretExpiresAt?: Timestamp | undefined;
+
+  /**
+   * When it was created (UTC).
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 8;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * When it last changed (UTC).
+   *
+   * @generated from field: google.protobuf.Timestamp updated_at = 9;
+   */
+  updatedAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.WebhookEndpoint.
+ * Use `create(WebhookEndpointSchema)` to create a new message.
+ */
+export const WebhookEndpointSchema: GenMessage<WebhookEndpoint> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 22);
+
+/**
+ * Event is something that happened to one of the merchant's objects, as webhooks deliver it (the
+ * POST body is this message as JSON) and ListEvents returns it. Delivery is at least once and not
+ * ordered.
+ *
+ * @generated from message kassa.gateway.v1.Event
+ */
+export type Event = Message<"kassa.gateway.v1.Event"> & {
+  /**
+   * Event id, `evt_…`: the same on every delivery of the event (header `Kassa-Event-Id`).
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * What happened: `payment.processing`, `payment.requires_capture`, `payment.succeeded` (an automatic
+   * payment charged), `payment.captured` (a manual payment's capture succeeded), `payment.failed`,
+   * `payment.cancelled`, `refund.succeeded`, `refund.failed`. More types may be added; ignore unknown
+   * ones.
+   *
+   * @generated from field: string type = 2;
+   */
+  type: string;
+
+  /**
+   * When it happened (UTC): the time of the state change.
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 3;
+   */
+  createdAt?: Timestamp | undefined;
+
+  /**
+   * The version of the shape of `data`, e.g. `2026-12-01`.
+   *
+   * @generated from field: string api_version = 4;
+   */
+  apiVersion: string;
+
+  /**
+   * The object as it was right after the change.
+   *
+   * @generated from field: kassa.gateway.v1.EventData data = 5;
+   */
+  data?: EventData | undefined;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.Event.
+ * Use `create(EventSchema)` to create a new message.
+ */
+export const EventSchema: GenMessage<Event> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 23);
+
+/**
+ * EventData is the object an event is about, exactly as GetPayment or GetRefund returns it.
+ * A oneof rather than a generic JSON object, so gRPC clients get the typed message and JSON clients
+ * read `data.payment` or `data.refund` in the same JSON form as the rest of the API.
+ *
+ * @generated from message kassa.gateway.v1.EventData
+ */
+export type EventData = Message<"kassa.gateway.v1.EventData"> & {
+  /**
+   * The object; which one follows from Event.type (`payment.…` or `refund.…`).
+   *
+   * @generated from oneof kassa.gateway.v1.EventData.object
+   */
+  object: {
+    /**
+     * The payment, for `payment.…` events.
+     *
+     * @generated from field: kassa.gateway.v1.Payment payment = 1;
+     */
+    value: Payment;
+    case: "payment";
+  } | {
+    /**
+     * The refund, for `refund.…` events.
+     *
+     * @generated from field: kassa.gateway.v1.Refund refund = 2;
+     */
+    value: Refund;
+    case: "refund";
+  } | { case: undefined; value?: undefined };
+};
+
+/**
+ * Describes the message kassa.gateway.v1.EventData.
+ * Use `create(EventDataSchema)` to create a new message.
+ */
+export const EventDataSchema: GenMessage<EventData> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 24);
+
+/**
+ * WebhookDelivery is the delivery of one event to one endpoint.
+ *
+ * @generated from message kassa.gateway.v1.WebhookDelivery
+ */
+export type WebhookDelivery = Message<"kassa.gateway.v1.WebhookDelivery"> & {
+  /**
+   * Delivery id, `whd_…`.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The endpoint, `we_…`.
+   *
+   * @generated from field: string webhook_endpoint_id = 2;
+   */
+  webhookEndpointId: string;
+
+  /**
+   * Where it is.
+   *
+   * @generated from field: kassa.gateway.v1.WebhookDeliveryStatus status = 3;
+   */
+  status: WebhookDeliveryStatus;
+
+  /**
+   * Attempts made so far.
+   *
+   * @generated from field: int32 attempts = 4;
+   */
+  attempts: number;
+
+  /**
+   * The HTTP status of the last attempt; 0 when it got none (refused, timed out, not sent).
+   *
+   * @generated from field: int32 last_status_code = 5;
+   */
+  lastStatusCode: number;
+
+  /**
+   * Why the last attempt failed; empty when it did not.
+   *
+   * @generated from field: string last_error = 6;
+   */
+  lastError: string;
+
+  /**
+   * When the next attempt is due; unset unless PENDING.
+   *
+   * @generated from field: google.protobuf.Timestamp next_attempt_at = 7;
+   */
+  nextAttemptAt?: Timestamp | undefined;
+
+  /**
+   * When the endpoint answered 2xx; unset unless DELIVERED.
+   *
+   * @generated from field: google.protobuf.Timestamp delivered_at = 8;
+   */
+  deliveredAt?: Timestamp | undefined;
+
+  /**
+   * When the delivery was made (UTC).
+   *
+   * @generated from field: google.protobuf.Timestamp created_at = 9;
+   */
+  createdAt?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.WebhookDelivery.
+ * Use `create(WebhookDeliverySchema)` to create a new message.
+ */
+export const WebhookDeliverySchema: GenMessage<WebhookDelivery> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 25);
+
+/**
+ * CreateWebhookEndpointRequest describes a new webhook endpoint.
+ *
+ * @generated from message kassa.gateway.v1.CreateWebhookEndpointRequest
+ */
+export type CreateWebhookEndpointRequest = Message<"kassa.gateway.v1.CreateWebhookEndpointRequest"> & {
+  /**
+   * Required. An http(s) URL on a public address, at most 2048 characters.
+   *
+   * @generated from field: string url = 1;
+   */
+  url: string;
+
+  /**
+   * Required. The event types to send (see Event.type), at least one; `*` for every type.
+   *
+   * @generated from field: repeated string enabled_events = 2;
+   */
+  enabledEvents: string[];
+
+  /**
+   * Optional. A note for the merchant, at most 500 characters.
+   *
+   * @generated from field: string description = 3;
+   */
+  description: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.CreateWebhookEndpointRequest.
+ * Use `create(CreateWebhookEndpointRequestSchema)` to create a new message.
+ */
+export const CreateWebhookEndpointRequestSchema: GenMessage<CreateWebhookEndpointRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 26);
+
+/**
+ * CreateWebhookEndpointResponse carries the new endpoint and its secret.
+ *
+ * @generated from message kassa.gateway.v1.CreateWebhookEndpointResponse
+ */
+export type CreateWebhookEndpointResponse = Message<"kassa.gateway.v1.CreateWebhookEndpointResponse"> & {
+  /**
+   * The endpoint, enabled.
+   *
+   * @generated from field: kassa.gateway.v1.WebhookEndpoint webhook_endpoint = 1;
+   */
+  webhookEndpoint?: WebhookEndpoint | undefined;
+
+  /**
+   * The signing secret, `whsec_…`. Shown only here: Kassa never returns it again.
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.CreateWebhookEndpointResponse.
+ * Use `create(CreateWebhookEndpointResponseSchema)` to create a new message.
+ */
+export const CreateWebhookEndpointResponseSchema: GenMessage<CreateWebhookEndpointResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 27);
+
+/**
+ * GetWebhookEndpointRequest names a webhook endpoint.
+ *
+ * @generated from message kassa.gateway.v1.GetWebhookEndpointRequest
+ */
+export type GetWebhookEndpointRequest = Message<"kassa.gateway.v1.GetWebhookEndpointRequest"> & {
+  /**
+   * Required. Webhook endpoint id, `we_…`.
+   *
+   * @generated from field: string webhook_endpoint_id = 1;
+   */
+  webhookEndpointId: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.GetWebhookEndpointRequest.
+ * Use `create(GetWebhookEndpointRequestSchema)` to create a new message.
+ */
+export const GetWebhookEndpointRequestSchema: GenMessage<GetWebhookEndpointRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 28);
+
+/**
+ * GetWebhookEndpointResponse carries the endpoint.
+ *
+ * @generated from message kassa.gateway.v1.GetWebhookEndpointResponse
+ */
+export type GetWebhookEndpointResponse = Message<"kassa.gateway.v1.GetWebhookEndpointResponse"> & {
+  /**
+   * The endpoint.
+   *
+   * @generated from field: kassa.gateway.v1.WebhookEndpoint webhook_endpoint = 1;
+   */
+  webhookEndpoint?: WebhookEndpoint | undefined;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.GetWebhookEndpointResponse.
+ * Use `create(GetWebhookEndpointResponseSchema)` to create a new message.
+ */
+export const GetWebhookEndpointResponseSchema: GenMessage<GetWebhookEndpointResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 29);
+
+/**
+ * ListWebhookEndpointsRequest asks for a page of the caller's webhook endpoints.
+ *
+ * @generated from message kassa.gateway.v1.ListWebhookEndpointsRequest
+ */
+export type ListWebhookEndpointsRequest = Message<"kassa.gateway.v1.ListWebhookEndpointsRequest"> & {
+  /**
+   * Maximum endpoints to return; 0 → 50, values above 200 are treated as 200; negative → INVALID_ARGUMENT.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * `next_page_token` from the previous response; empty for the first page.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.ListWebhookEndpointsRequest.
+ * Use `create(ListWebhookEndpointsRequestSchema)` to create a new message.
+ */
+export const ListWebhookEndpointsRequestSchema: GenMessage<ListWebhookEndpointsRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 30);
+
+/**
+ * ListWebhookEndpointsResponse is one page of webhook endpoints, newest first.
+ *
+ * @generated from message kassa.gateway.v1.ListWebhookEndpointsResponse
+ */
+export type ListWebhookEndpointsResponse = Message<"kassa.gateway.v1.ListWebhookEndpointsResponse"> & {
+  /**
+   * The endpoints on this page.
+   *
+   * @generated from field: repeated kassa.gateway.v1.WebhookEndpoint webhook_endpoints = 1;
+   */
+  webhookEndpoints: WebhookEndpoint[];
+
+  /**
+   * Token for the next page; empty when this is the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.ListWebhookEndpointsResponse.
+ * Use `create(ListWebhookEndpointsResponseSchema)` to create a new message.
+ */
+export const ListWebhookEndpointsResponseSchema: GenMessage<ListWebhookEndpointsResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 31);
+
+/**
+ * UpdateWebhookEndpointRequest changes the fields it sets.
+ *
+ * @generated from message kassa.gateway.v1.UpdateWebhookEndpointRequest
+ */
+export type UpdateWebhookEndpointRequest = Message<"kassa.gateway.v1.UpdateWebhookEndpointRequest"> & {
+  /**
+   * Required. Webhook endpoint id, `we_…`.
+   *
+   * @generated from field: string webhook_endpoint_id = 1;
+   */
+  webhookEndpointId: string;
+
+  /**
+   * Optional. A new URL, checked as in CreateWebhookEndpoint.
+   *
+   * @generated from field: optional string url = 2;
+   */
+  url?: string | undefined;
+
+  /**
+   * Optional. New event types, replacing the old ones; empty leaves them as they are.
+   *
+   * @generated from field: repeated string enabled_events = 3;
+   */
+  enabledEvents: string[];
+
+  /**
+   * Optional. A new note, at most 500 characters.
+   *
+   * @generated from field: optional string description = 4;
+   */
+  description?: string | undefined;
+
+  /**
+   * Optional. true stops deliveries; false re-enables the endpoint and clears `disabled_reason`.
+   *
+   * @generated from field: optional bool disabled = 5;
+   */
+  disabled?: boolean | undefined;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.UpdateWebhookEndpointRequest.
+ * Use `create(UpdateWebhookEndpointRequestSchema)` to create a new message.
+ */
+export const UpdateWebhookEndpointRequestSchema: GenMessage<UpdateWebhookEndpointRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 32);
+
+/**
+ * UpdateWebhookEndpointResponse carries the endpoint as changed.
+ *
+ * @generated from message kassa.gateway.v1.UpdateWebhookEndpointResponse
+ */
+export type UpdateWebhookEndpointResponse = Message<"kassa.gateway.v1.UpdateWebhookEndpointResponse"> & {
+  /**
+   * The endpoint.
+   *
+   * @generated from field: kassa.gateway.v1.WebhookEndpoint webhook_endpoint = 1;
+   */
+  webhookEndpoint?: WebhookEndpoint | undefined;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.UpdateWebhookEndpointResponse.
+ * Use `create(UpdateWebhookEndpointResponseSchema)` to create a new message.
+ */
+export const UpdateWebhookEndpointResponseSchema: GenMessage<UpdateWebhookEndpointResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 33);
+
+/**
+ * DeleteWebhookEndpointRequest names the endpoint to delete.
+ *
+ * @generated from message kassa.gateway.v1.DeleteWebhookEndpointRequest
+ */
+export type DeleteWebhookEndpointRequest = Message<"kassa.gateway.v1.DeleteWebhookEndpointRequest"> & {
+  /**
+   * Required. Webhook endpoint id, `we_…`.
+   *
+   * @generated from field: string webhook_endpoint_id = 1;
+   */
+  webhookEndpointId: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.DeleteWebhookEndpointRequest.
+ * Use `create(DeleteWebhookEndpointRequestSchema)` to create a new message.
+ */
+export const DeleteWebhookEndpointRequestSchema: GenMessage<DeleteWebhookEndpointRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 34);
+
+/**
+ * DeleteWebhookEndpointResponse carries the endpoint as it was deleted.
+ *
+ * @generated from message kassa.gateway.v1.DeleteWebhookEndpointResponse
+ */
+export type DeleteWebhookEndpointResponse = Message<"kassa.gateway.v1.DeleteWebhookEndpointResponse"> & {
+  /**
+   * The endpoint, disabled.
+   *
+   * @generated from field: kassa.gateway.v1.WebhookEndpoint webhook_endpoint = 1;
+   */
+  webhookEndpoint?: WebhookEndpoint | undefined;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.DeleteWebhookEndpointResponse.
+ * Use `create(DeleteWebhookEndpointResponseSchema)` to create a new message.
+ */
+export const DeleteWebhookEndpointResponseSchema: GenMessage<DeleteWebhookEndpointResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 35);
+
+/**
+ * RollWebhookEndpointSecretRequest asks for a new signing secret.
+ *
+ * @generated from message kassa.gateway.v1.RollWebhookEndpointSecretRequest
+ */
+export type RollWebhookEndpointSecretRequest = Message<"kassa.gateway.v1.RollWebhookEndpointSecretRequest"> & {
+  /**
+   * Required. Webhook endpoint id, `we_…`.
+   *
+   * @generated from field: string webhook_endpoint_id = 1;
+   */
+  webhookEndpointId: string;
+
+  /**
+   * Optional. How long the current secret keeps signing, in seconds, 0..604800 (7 days); 0 retires it
+   * at once. Unset → 86400 (24 hours).
+   *
+   * @generated from field: optional int64 expires_in_seconds = 2;
+   */
+  expiresInSeconds?: bigint | undefined;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.RollWebhookEndpointSecretRequest.
+ * Use `create(RollWebhookEndpointSecretRequestSchema)` to create a new message.
+ */
+export const RollWebhookEndpointSecretRequestSchema: GenMessage<RollWebhookEndpointSecretRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 36);
+
+/**
+ * RollWebhookEndpointSecretResponse carries the new secret.
+ *
+ * @generated from message kassa.gateway.v1.RollWebhookEndpointSecretResponse
+ */
+export type RollWebhookEndpointSecretResponse = Message<"kassa.gateway.v1.RollWebhookEndpointSecretResponse"> & {
+  /**
+   * The endpoint, with `previous_secret_expires_at`.
+   *
+   * @generated from field: kassa.gateway.v1.WebhookEndpoint webhook_endpoint = 1;
+   */
+  webhookEndpoint?: WebhookEndpoint | undefined;
+
+  /**
+   * The new signing secret, `whsec_…`. Shown only here.
+   *
+   * @generated from field: string secret = 2;
+   */
+  secret: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.RollWebhookEndpointSecretResponse.
+ * Use `create(RollWebhookEndpointSecretResponseSchema)` to create a new message.
+ */
+export const RollWebhookEndpointSecretResponseSchema: GenMessage<RollWebhookEndpointSecretResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 37);
+
+/**
+ * ListEventsRequest asks for a page of the caller's events.
+ *
+ * @generated from message kassa.gateway.v1.ListEventsRequest
+ */
+export type ListEventsRequest = Message<"kassa.gateway.v1.ListEventsRequest"> & {
+  /**
+   * Maximum events to return; 0 → 50, values above 200 are treated as 200; negative → INVALID_ARGUMENT.
+   *
+   * @generated from field: int32 page_size = 1;
+   */
+  pageSize: number;
+
+  /**
+   * `next_page_token` from the previous response; empty for the first page. Must be used with the same
+   * `type`.
+   *
+   * @generated from field: string page_token = 2;
+   */
+  pageToken: string;
+
+  /**
+   * Optional filter: only events of this type (e.g. `payment.succeeded`); empty → every type.
+   *
+   * @generated from field: string type = 3;
+   */
+  type: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.ListEventsRequest.
+ * Use `create(ListEventsRequestSchema)` to create a new message.
+ */
+export const ListEventsRequestSchema: GenMessage<ListEventsRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 38);
+
+/**
+ * ListEventsResponse is one page of events, newest first.
+ *
+ * @generated from message kassa.gateway.v1.ListEventsResponse
+ */
+export type ListEventsResponse = Message<"kassa.gateway.v1.ListEventsResponse"> & {
+  /**
+   * The events on this page.
+   *
+   * @generated from field: repeated kassa.gateway.v1.Event events = 1;
+   */
+  events: Event[];
+
+  /**
+   * Token for the next page; empty when this is the last page.
+   *
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.ListEventsResponse.
+ * Use `create(ListEventsResponseSchema)` to create a new message.
+ */
+export const ListEventsResponseSchema: GenMessage<ListEventsResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 39);
+
+/**
+ * GetEventRequest names an event.
+ *
+ * @generated from message kassa.gateway.v1.GetEventRequest
+ */
+export type GetEventRequest = Message<"kassa.gateway.v1.GetEventRequest"> & {
+  /**
+   * Required. Event id, `evt_…`.
+   *
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.GetEventRequest.
+ * Use `create(GetEventRequestSchema)` to create a new message.
+ */
+export const GetEventRequestSchema: GenMessage<GetEventRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 40);
+
+/**
+ * GetEventResponse carries the event and its deliveries.
+ *
+ * @generated from message kassa.gateway.v1.GetEventResponse
+ */
+export type GetEventResponse = Message<"kassa.gateway.v1.GetEventResponse"> & {
+  /**
+   * The event.
+   *
+   * @generated from field: kassa.gateway.v1.Event event = 1;
+   */
+  event?: Event | undefined;
+
+  /**
+   * Its deliveries to webhook endpoints, oldest first (a redelivery adds one).
+   *
+   * @generated from field: repeated kassa.gateway.v1.WebhookDelivery deliveries = 2;
+   */
+  deliveries: WebhookDelivery[];
+};
+
+/**
+ * Describes the message kassa.gateway.v1.GetEventResponse.
+ * Use `create(GetEventResponseSchema)` to create a new message.
+ */
+export const GetEventResponseSchema: GenMessage<GetEventResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 41);
+
+/**
+ * RedeliverEventRequest names the event to send again, and optionally where.
+ *
+ * @generated from message kassa.gateway.v1.RedeliverEventRequest
+ */
+export type RedeliverEventRequest = Message<"kassa.gateway.v1.RedeliverEventRequest"> & {
+  /**
+   * Required. Event id, `evt_…`.
+   *
+   * @generated from field: string event_id = 1;
+   */
+  eventId: string;
+
+  /**
+   * Optional. Only to this endpoint, `we_…` (also one not subscribed to the type); empty → every
+   * enabled endpoint subscribed to the event's type.
+   *
+   * @generated from field: string webhook_endpoint_id = 2;
+   */
+  webhookEndpointId: string;
+};
+
+/**
+ * Describes the message kassa.gateway.v1.RedeliverEventRequest.
+ * Use `create(RedeliverEventRequestSchema)` to create a new message.
+ */
+export const RedeliverEventRequestSchema: GenMessage<RedeliverEventRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 42);
+
+/**
+ * RedeliverEventResponse carries the new deliveries.
+ *
+ * @generated from message kassa.gateway.v1.RedeliverEventResponse
+ */
+export type RedeliverEventResponse = Message<"kassa.gateway.v1.RedeliverEventResponse"> & {
+  /**
+   * One PENDING delivery per endpoint the event is sent to again.
+   *
+   * @generated from field: repeated kassa.gateway.v1.WebhookDelivery deliveries = 1;
+   */
+  deliveries: WebhookDelivery[];
+};
+
+/**
+ * Describes the message kassa.gateway.v1.RedeliverEventResponse.
+ * Use `create(RedeliverEventResponseSchema)` to create a new message.
+ */
+export const RedeliverEventResponseSchema: GenMessage<RedeliverEventResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_gateway_v1_gateway, 43);
+
+/**
  * PaymentStatus is where a payment is in its life.
  *
  * Transitions: PENDING → PROCESSING → SUCCEEDED | FAILED; PENDING → FAILED (risk rejection, or a
@@ -1130,6 +1872,47 @@ export const RefundStatusSchema: GenEnum<RefundStatus> = /*@__PURE__*/
   enumDesc(file_kassa_gateway_v1_gateway, 2);
 
 /**
+ * WebhookDeliveryStatus is where the delivery of one event to one endpoint is.
+ *
+ * @generated from enum kassa.gateway.v1.WebhookDeliveryStatus
+ */
+export enum WebhookDeliveryStatus {
+  /**
+   * Never set by Kassa.
+   *
+   * @generated from enum value: WEBHOOK_DELIVERY_STATUS_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Not delivered yet: waiting for its first or next attempt (`next_attempt_at`).
+   *
+   * @generated from enum value: WEBHOOK_DELIVERY_STATUS_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * The endpoint answered 2xx. Final.
+   *
+   * @generated from enum value: WEBHOOK_DELIVERY_STATUS_DELIVERED = 2;
+   */
+  DELIVERED = 2,
+
+  /**
+   * Every attempt failed; kept, and can be sent again with RedeliverEvent. Final.
+   *
+   * @generated from enum value: WEBHOOK_DELIVERY_STATUS_FAILED = 3;
+   */
+  FAILED = 3,
+}
+
+/**
+ * Describes the enum kassa.gateway.v1.WebhookDeliveryStatus.
+ */
+export const WebhookDeliveryStatusSchema: GenEnum<WebhookDeliveryStatus> = /*@__PURE__*/
+  enumDesc(file_kassa_gateway_v1_gateway, 3);
+
+/**
  * GatewayService is Kassa's public, merchant-facing API: take payments and refund them.
  * It is served over gRPC, Connect (HTTP/JSON) and gRPC-Web on one port (default 8080).
  *
@@ -1140,8 +1923,9 @@ export const RefundStatusSchema: GenEnum<RefundStatus> = /*@__PURE__*/
  * The key selects the merchant; every object below belongs to exactly one merchant. An id that belongs
  * to another merchant answers NOT_FOUND (never PERMISSION_DENIED), exactly as an id that does not exist.
  * Operators may present the platform's admin token (KASSA_ADMIN_TOKEN) instead, to read any merchant's
- * payments and refunds (GetPayment, ListPayments, GetRefund, ListRefunds, ListPaymentEvents); any other
- * RPC with it is PERMISSION_DENIED.
+ * payments, refunds and events (GetPayment, ListPayments, GetRefund, ListRefunds, ListPaymentEvents,
+ * GetEvent, ListEvents) and send an event again (RedeliverEvent); any other RPC with it is
+ * PERMISSION_DENIED.
  *
  * Common errors on every RPC:
  *   - INVALID_ARGUMENT: a field is missing, malformed or out of range; the message names the field
@@ -1154,7 +1938,8 @@ export const RefundStatusSchema: GenEnum<RefundStatus> = /*@__PURE__*/
  * Conventions: amounts are int64 in the currency's minor units (USD 1050 = $10.50, JPY 1050 = ¥1050,
  * KWD 1050 = 1.050 KD) and always come with an ISO 4217 upper-case `currency`. Times are UTC.
  * Ids are opaque, prefixed, time-sortable strings (`pay_…` payments, `ref_…` refunds, `ord_…` orders,
- * `mer_…` merchants); do not parse them.
+ * `mer_…` merchants, `we_…` webhook endpoints, `evt_…` events, `whd_…` webhook deliveries); do not
+ * parse them.
  *
  * @generated from service kassa.gateway.v1.GatewayService
  */
@@ -1321,6 +2106,143 @@ export const GatewayService: GenService<{
     methodKind: "unary";
     input: typeof ListPaymentEventsRequestSchema;
     output: typeof ListPaymentEventsResponseSchema;
+  },
+  /**
+   * CreateWebhookEndpoint registers a URL that Kassa POSTs events to (see Event) and returns it with
+   * its signing `secret` (`whsec_…`), shown this once: store it to verify `Kassa-Signature`.
+   *
+   * Deliveries are at least once and not ordered: the same event may arrive more than once (dedupe on
+   * `Kassa-Event-Id`), and a later event may arrive before an earlier one (compare `created_at`, or
+   * read the object again). Each delivery is a POST of the Event as JSON with headers
+   * `Kassa-Event-Id: evt_…` and `Kassa-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
+   * "<t>.<body>")>` (one `v1=` per valid secret while a rolled secret's grace period runs). Any 2xx
+   * answer within the timeout (default 10 s) counts; anything else is retried with backoff and jitter
+   * (default 16 attempts over about 3 days), then the delivery is kept FAILED (see GetEvent) and can be
+   * sent again with RedeliverEvent. An endpoint whose deliveries keep failing (default: for 3 days
+   * without a 2xx) is disabled with a `disabled_reason`; re-enable it with UpdateWebhookEndpoint.
+   *
+   * The URL must be http(s), at most 2048 characters, and must not point at a loopback, private,
+   * link-local, shared (CGNAT), multicast or reserved address: a host name is resolved at registration
+   * and again at every delivery, and every address it resolves to must be public (the connection goes
+   * to the address that was checked). Deployments may allow private addresses for development
+   * (WEBHOOK_ALLOW_PRIVATE_URLS=true).
+   * Errors: INVALID_ARGUMENT (`url` not http(s), too long, or a private address; `enabled_events`
+   * empty or naming an unknown type; `description` too long), UNAUTHENTICATED, PERMISSION_DENIED,
+   * RESOURCE_EXHAUSTED.
+   *
+   * @generated from rpc kassa.gateway.v1.GatewayService.CreateWebhookEndpoint
+   */
+  createWebhookEndpoint: {
+    methodKind: "unary";
+    input: typeof CreateWebhookEndpointRequestSchema;
+    output: typeof CreateWebhookEndpointResponseSchema;
+  },
+  /**
+   * GetWebhookEndpoint returns one of the caller's webhook endpoints (never its secret).
+   * Errors: INVALID_ARGUMENT (`webhook_endpoint_id` empty or not a `we_…` id), NOT_FOUND (unknown,
+   * deleted, or another merchant's), UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED.
+   *
+   * @generated from rpc kassa.gateway.v1.GatewayService.GetWebhookEndpoint
+   */
+  getWebhookEndpoint: {
+    methodKind: "unary";
+    input: typeof GetWebhookEndpointRequestSchema;
+    output: typeof GetWebhookEndpointResponseSchema;
+  },
+  /**
+   * ListWebhookEndpoints pages through the caller's webhook endpoints (deleted ones excluded), newest
+   * first.
+   * Errors: INVALID_ARGUMENT (`page_size` negative, `page_token` malformed), UNAUTHENTICATED,
+   * PERMISSION_DENIED, RESOURCE_EXHAUSTED.
+   *
+   * @generated from rpc kassa.gateway.v1.GatewayService.ListWebhookEndpoints
+   */
+  listWebhookEndpoints: {
+    methodKind: "unary";
+    input: typeof ListWebhookEndpointsRequestSchema;
+    output: typeof ListWebhookEndpointsResponseSchema;
+  },
+  /**
+   * UpdateWebhookEndpoint changes the fields that are set and leaves the others as they are.
+   * `disabled` = true stops deliveries to the endpoint (they wait, and resume when it is enabled
+   * again); `disabled` = false re-enables an endpoint, also one Kassa disabled for failing.
+   * Errors: INVALID_ARGUMENT (as CreateWebhookEndpoint), NOT_FOUND (unknown, deleted, or another
+   * merchant's), UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED.
+   *
+   * @generated from rpc kassa.gateway.v1.GatewayService.UpdateWebhookEndpoint
+   */
+  updateWebhookEndpoint: {
+    methodKind: "unary";
+    input: typeof UpdateWebhookEndpointRequestSchema;
+    output: typeof UpdateWebhookEndpointResponseSchema;
+  },
+  /**
+   * DeleteWebhookEndpoint deletes a webhook endpoint: nothing more is delivered to it and it is no
+   * longer listed. Kassa keeps the record (and its delivery attempts) for audit.
+   * Errors: INVALID_ARGUMENT (`webhook_endpoint_id`), NOT_FOUND (unknown, already deleted, or another
+   * merchant's), UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED.
+   *
+   * @generated from rpc kassa.gateway.v1.GatewayService.DeleteWebhookEndpoint
+   */
+  deleteWebhookEndpoint: {
+    methodKind: "unary";
+    input: typeof DeleteWebhookEndpointRequestSchema;
+    output: typeof DeleteWebhookEndpointResponseSchema;
+  },
+  /**
+   * RollWebhookEndpointSecret gives the endpoint a new signing secret, returned this once. The
+   * previous secret stays valid for `expires_in_seconds` (default 24 hours): until then every
+   * delivery carries two `v1=` signatures, one per secret, so the receiver can switch at its own pace.
+   * Errors: INVALID_ARGUMENT (`webhook_endpoint_id`, `expires_in_seconds` negative or above 7 days),
+   * NOT_FOUND (unknown, deleted, or another merchant's), UNAUTHENTICATED, PERMISSION_DENIED,
+   * RESOURCE_EXHAUSTED.
+   *
+   * @generated from rpc kassa.gateway.v1.GatewayService.RollWebhookEndpointSecret
+   */
+  rollWebhookEndpointSecret: {
+    methodKind: "unary";
+    input: typeof RollWebhookEndpointSecretRequestSchema;
+    output: typeof RollWebhookEndpointSecretResponseSchema;
+  },
+  /**
+   * ListEvents pages through the caller's events, newest first, optionally of one type: what webhook
+   * endpoints were (or would have been) sent, to catch up on anything missed. Events are kept forever.
+   * Errors: INVALID_ARGUMENT (`type` unknown, `page_size` negative, `page_token` malformed or from
+   * another query), UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED.
+   *
+   * @generated from rpc kassa.gateway.v1.GatewayService.ListEvents
+   */
+  listEvents: {
+    methodKind: "unary";
+    input: typeof ListEventsRequestSchema;
+    output: typeof ListEventsResponseSchema;
+  },
+  /**
+   * GetEvent returns one of the caller's events and its deliveries to webhook endpoints.
+   * Errors: INVALID_ARGUMENT (`event_id` empty or not an `evt_…` id), NOT_FOUND (unknown, or another
+   * merchant's), UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED.
+   *
+   * @generated from rpc kassa.gateway.v1.GatewayService.GetEvent
+   */
+  getEvent: {
+    methodKind: "unary";
+    input: typeof GetEventRequestSchema;
+    output: typeof GetEventResponseSchema;
+  },
+  /**
+   * RedeliverEvent sends an event again: to one endpoint (`webhook_endpoint_id`), or to every enabled
+   * endpoint subscribed to its type. A new delivery is made for each, with the retry schedule of a
+   * first one; the event keeps its id, so `Kassa-Event-Id` is the same as before.
+   * Errors: INVALID_ARGUMENT (`event_id`, `webhook_endpoint_id` malformed), NOT_FOUND (event or
+   * endpoint unknown, deleted, or another merchant's), FAILED_PRECONDITION (the endpoint is disabled),
+   * UNAUTHENTICATED, PERMISSION_DENIED, RESOURCE_EXHAUSTED.
+   *
+   * @generated from rpc kassa.gateway.v1.GatewayService.RedeliverEvent
+   */
+  redeliverEvent: {
+    methodKind: "unary";
+    input: typeof RedeliverEventRequestSchema;
+    output: typeof RedeliverEventResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_kassa_gateway_v1_gateway, 0);

@@ -1,6 +1,7 @@
 import { activeTraceparent } from "@kassa/platform";
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { Failure } from "../failure-catalogue.js";
+import { paymentEventOf } from "../webhooks/webhook-events.js";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type PaymentRow, payments } from "./schema.js";
 import { type TransitionCause, transitionRepository } from "./transition-repository.js";
@@ -323,5 +324,6 @@ function transitionPayment(
       return row;
     },
     paymentIdOf: (row) => row.id,
+    eventOf: paymentEventOf,
   });
 }

@@ -1,6 +1,7 @@
 import { activeTraceparent } from "@kassa/platform";
 import { and, desc, eq, inArray, lt, type SQL, sql } from "drizzle-orm";
 import type { Failure } from "../failure-catalogue.js";
+import { refundEventOf } from "../webhooks/webhook-events.js";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type RefundRow, refunds } from "./schema.js";
 import { type TransitionCause, transitionRepository } from "./transition-repository.js";
@@ -194,5 +195,6 @@ function transitionRefund(
       return row;
     },
     paymentIdOf: (row) => row.paymentId,
+    eventOf: refundEventOf,
   });
 }

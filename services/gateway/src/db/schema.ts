@@ -13,7 +13,7 @@ import {
 } from "drizzle-orm/pg-core";
 import type { StoredOutboxPayload } from "../outbox/outbox-payloads.js";
 
-/** The Postgres schema the gateway owns: payments, refunds, idempotency and the outbox. */
+/** The Postgres schema the gateway owns: payments, refunds, idempotency, the outbox and webhooks. */
 export const gatewaySchema = pgSchema("gateway");
 
 /**
@@ -218,7 +218,124 @@ export const statusTransitions = gatewaySchema.table(
   (table) => [index("status_transitions_payment_idx").on(table.paymentId, table.sequence)],
 );
 
+/**
+ * A merchant's webhook endpoint. The signing secret is needed in the clear to sign, so it is
+ * kept encrypted (AES-256-GCM under WEBHOOK_SECRET_KEY, see webhook-secret-box.ts), never
+ * hashed; a rolled secret's predecessor signs too until `previous_secret_expires_at`. Deleting
+ * sets `deleted_at`: rows are never deleted.
+ */
+export const webhookEndpoints = gatewaySchema.table(
+  "webhook_endpoints",
+  {
+    id: text("id").primaryKey(),
+    merchantId: text("merchant_id").notNull(),
+    url: text("url").notNull(),
+    description: text("description").notNull().default(""),
+    /** Event types sent to it, or `*` for every type. */
+    enabledEvents: text("enabled_events").array().notNull(),
+    /** Why deliveries are stopped; null while enabled. */
+    disabledReason: text("disabled_reason"),
+    secretCiphertext: text("secret_ciphertext").notNull(),
+    previousSecretCiphertext: text("previous_secret_ciphertext"),
+    previousSecretExpiresAt: timestamp("previous_secret_expires_at", { withTimezone: true }),
+    /** When the first failed attempt since the last 2xx was made; null when the last one succeeded. */
+    failingSince: timestamp("failing_since", { withTimezone: true }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull(),
+    deletedAt: timestamp("deleted_at", { withTimezone: true }),
+  },
+  (table) => [index("webhook_endpoints_merchant_idx").on(table.merchantId, table.id)],
+);
+
+/**
+ * What happened to a merchant's payment or refund, as webhooks deliver it: written in the same
+ * transaction as the status change (transition-repository.ts), with the object as the public
+ * API showed it then (its proto JSON). Never updated, never deleted.
+ */
+export const events = gatewaySchema.table(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    merchantId: text("merchant_id").notNull(),
+    type: text("type").notNull(),
+    apiVersion: text("api_version").notNull(),
+    /** The payment or refund it is about. */
+    subjectId: text("subject_id").notNull(),
+    /** The contract's EventData as proto JSON (`{"payment": {…}}`). */
+    data: jsonb("data").$type<Record<string, unknown>>().notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  },
+  (table) => [
+    index("events_merchant_idx").on(table.merchantId, table.id),
+    index("events_merchant_type_idx").on(table.merchantId, table.type, table.id),
+  ],
+);
+
+/** PENDING (due at next_attempt_at) → DELIVERED, or FAILED after the last attempt. */
+export const webhookDeliveryStatus = gatewaySchema.enum("webhook_delivery_status", [
+  "PENDING",
+  "DELIVERED",
+  "FAILED",
+]);
+
+/**
+ * One event to deliver to one endpoint: made in the event's transaction for every enabled
+ * endpoint subscribed to its type, or by RedeliverEvent. The webhook relay claims due rows with
+ * FOR UPDATE SKIP LOCKED and a lease, like the outbox. Never deleted.
+ */
+export const webhookDeliveries = gatewaySchema.table(
+  "webhook_deliveries",
+  {
+    id: text("id").primaryKey(),
+    eventId: text("event_id")
+      .notNull()
+      .references(() => events.id),
+    endpointId: text("endpoint_id")
+      .notNull()
+      .references(() => webhookEndpoints.id),
+    merchantId: text("merchant_id").notNull(),
+    status: webhookDeliveryStatus("status").notNull().default("PENDING"),
+    attempts: integer("attempts").notNull().default(0),
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull(),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+    deliveredAt: timestamp("delivered_at", { withTimezone: true }),
+  },
+  (table) => [
+    index("webhook_deliveries_due_idx")
+      .on(table.nextAttemptAt)
+      .where(sql`${table.status} = 'PENDING'`),
+    index("webhook_deliveries_event_idx").on(table.eventId),
+    index("webhook_deliveries_endpoint_idx").on(table.endpointId, table.status),
+  ],
+);
+
+/** Every HTTP attempt of a delivery, as the receiver answered it (or why it got no answer). */
+export const webhookAttempts = gatewaySchema.table(
+  "webhook_attempts",
+  {
+    id: bigserial("id", { mode: "bigint" }).primaryKey(),
+    deliveryId: text("delivery_id")
+      .notNull()
+      .references(() => webhookDeliveries.id),
+    endpointId: text("endpoint_id").notNull(),
+    eventId: text("event_id").notNull(),
+    attemptedAt: timestamp("attempted_at", { withTimezone: true }).notNull(),
+    /** Null when no answer came (refused, timed out, not sent). */
+    statusCode: integer("status_code"),
+    latencyMs: integer("latency_ms").notNull(),
+    /** The first 1 KiB of the answer's body. */
+    responseBody: text("response_body"),
+    error: text("error"),
+  },
+  (table) => [index("webhook_attempts_delivery_idx").on(table.deliveryId, table.id)],
+);
+
 export type PaymentRow = typeof payments.$inferSelect;
 export type RefundRow = typeof refunds.$inferSelect;
 export type OutboxRow = typeof outbox.$inferSelect;
 export type StatusTransitionRow = typeof statusTransitions.$inferSelect;
+export type WebhookEndpointRow = typeof webhookEndpoints.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+export type WebhookDeliveryRow = typeof webhookDeliveries.$inferSelect;

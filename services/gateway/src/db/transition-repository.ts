@@ -1,4 +1,6 @@
 import { and, asc, eq, gt, type SQL } from "drizzle-orm";
+import type { NewEvent } from "../webhooks/webhook-events.js";
+import { eventRepository } from "./event-repository.js";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type StatusTransitionRow, statusTransitions } from "./schema.js";
 
@@ -37,20 +39,24 @@ export interface Transition<Row extends Subject> {
   write(tx: GatewayDatabase): Promise<Row | undefined>;
   /** The payment the subject is, or belongs to. */
   paymentIdOf(row: Row): string;
+  /** The event a merchant hears of this change by, if it is one they care about. */
+  eventOf(from: Row["status"], changed: Row): NewEvent | undefined;
 }
 
 /**
  * The history of payments' and refunds' statuses. Every status change goes through
  * {@link transitionRepository.transition} and every creation through
  * {@link transitionRepository.recordCreation}, so no status is written without its history
- * row in the same transaction; rows are only ever inserted.
+ * row in the same transaction; rows are only ever inserted. A change a merchant cares about
+ * also writes its webhook event (and the event's deliveries) in that transaction.
  */
 export const transitionRepository = {
   /**
    * Changes a subject's status and records the transition, in one transaction (a savepoint
    * when `db` is one already). The subject is locked first, so the recorded `from` is the
    * status the update replaced; a subject not in `from` (a duplicate finish, a racing
-   * replica) is left alone and no row is written.
+   * replica) is left alone and no row is written. The transition's event, if it makes one,
+   * is written with it.
    */
   transition<Row extends Subject>(
     db: GatewayDatabase,
@@ -71,6 +77,8 @@ export const transitionRepository = {
         actor: transition.cause.actor,
         occurredAt: transition.at,
       });
+      const event = transition.eventOf(current.status, changed);
+      if (event) await eventRepository.record(tx, event, transition.at);
       return changed;
     });
   },

@@ -1,6 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { fileURLToPath } from "node:url";
 import { PaymentStatus } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { OrderService, OrderStatus } from "@kassa/contracts/kassa/order/v1/order_pb";
 import { type Database, openDatabase } from "@kassa/platform";
@@ -10,14 +9,13 @@ import { payments } from "../db/schema.js";
 import {
   eventually,
   type GatewayPlatform,
+  spawnGatewayProcess,
   startGatewayPlatform,
   type TestMerchant,
 } from "../testing/gateway-platform.test-support.js";
 
 // The gateway as a real process, killed with SIGKILL at the worst moment: the channel has
 // charged, the gateway has not written the outcome. Nothing in-process could fake that.
-const gatewayMain = fileURLToPath(new URL("../../dist/main.js", import.meta.url));
-
 let platform: GatewayPlatform;
 let merchant: TestMerchant;
 const children: ChildProcess[] = [];
@@ -30,23 +28,6 @@ afterAll(async () => {
   for (const child of children) child.kill("SIGKILL");
   await platform.stop();
 });
-
-async function startGatewayProcess(extra: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [gatewayMain], {
-    env: {
-      PATH: process.env.PATH ?? "",
-      ...platform.services.gateway.env,
-      LOG_LEVEL: "warn",
-      ...extra,
-    },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  children.push(child);
-  await eventually(async () => {
-    expect((await fetch(`${platform.services.gateway.url}/health/ready`)).status).toBe(200);
-  });
-  return child;
-}
 
 /** The payment's status as the gateway's database holds it, read without a gateway running. */
 async function storedStatus(paymentId: string) {
@@ -66,7 +47,8 @@ async function storedStatus(paymentId: string) {
 describe("a gateway killed between the charge and the status write", () => {
   it("is finished by the reconciler after a restart, with exactly one charge at the channel", async () => {
     // A long channel deadline: the gateway is still waiting on tok_timeout's held answer when killed.
-    const doomed = await startGatewayProcess({ CHANNEL_TIMEOUT_MS: "60000" });
+    const doomed = await spawnGatewayProcess(platform, { CHANNEL_TIMEOUT_MS: "60000" });
+    children.push(doomed);
     const merchantOrderNo = `crash-${Date.now()}`;
     const inFlight = merchant.gateway
       .createPayment({

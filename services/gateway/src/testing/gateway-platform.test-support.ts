@@ -1,3 +1,5 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { Client } from "@connectrpc/connect";
 import { accountingService } from "@kassa/accounting";
 import { channelService } from "@kassa/channel";
@@ -14,6 +16,7 @@ import {
 import {
   captureLogs,
   createTestDatabase,
+  eventually,
   freePort,
   type LogCapture,
   type TestDatabase,
@@ -24,7 +27,8 @@ import {
 } from "@kassa/platform/testing";
 import { riskService } from "@kassa/risk";
 import { afterAll, beforeAll } from "vitest";
-import { gatewayService } from "../server.js";
+import { createGatewayService, gatewayService } from "../server.js";
+import type { HostResolver } from "../webhooks/webhook-address-policy.js";
 
 // The whole platform on real ports, each service on its own database, for the gateway's tests:
 // the sagas are end to end by nature. Every service can be stopped and started again on the
@@ -60,7 +64,17 @@ const quickGateway: Env = {
   RECONCILE_INTERVAL_MS: "100",
   RECONCILE_AFTER_MS: "500",
   GATEWAY_RATE_LIMIT_PER_MINUTE: "100000",
+  WEBHOOK_SECRET_KEY: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+  WEBHOOK_POLL_INTERVAL_MS: "50",
 };
+
+/** How a test platform differs beyond its environment. */
+export interface GatewayPlatformOptions extends Pick<StartServiceOptions, "spanExporter"> {
+  /** The gateway's clock (the other services keep the system clock). */
+  clock?: StartServiceOptions["clock"];
+  /** How the gateway resolves webhook hosts. */
+  resolver?: HostResolver;
+}
 
 /** One running (or stopped) service of the platform under test. */
 export interface PlatformService {
@@ -103,8 +117,10 @@ export async function startGatewayPlatform(
   label: string,
   env: Partial<Record<ServiceName, Env>> = {},
   started: readonly ServiceName[] = [...dependencyNames, "gateway"],
-  options: Pick<StartServiceOptions, "spanExporter"> = {},
+  options: GatewayPlatformOptions = {},
 ): Promise<GatewayPlatform> {
+  const { clock, resolver, ...startOptions } = options;
+  const gateway = resolver ? createGatewayService({ resolver }) : gatewayService;
   const ports = Object.fromEntries(
     await Promise.all(
       [...dependencyNames, "gateway"].map(async (name) => [name, await freePort()]),
@@ -148,8 +164,9 @@ export async function startGatewayPlatform(
         return running.context;
       },
       async start() {
-        running ??= await startService(definitions[name], {
-          ...options,
+        running ??= await startService(name === "gateway" ? gateway : definitions[name], {
+          ...startOptions,
+          ...(name === "gateway" && clock && { clock }),
           env: serviceEnv,
           logDestination: logs.stream,
         });
@@ -187,6 +204,40 @@ export async function startGatewayPlatform(
       await Promise.all(databases.map((database) => database.drop()));
     },
   };
+}
+
+/**
+ * Runs the built gateway (`dist/main.js`) as a child process on the platform's gateway port
+ * and database (stop the in-process one first), with `extra` variables, and resolves once it
+ * is ready: for tests that SIGKILL it at the worst moment. The caller kills it.
+ */
+export async function spawnGatewayProcess(
+  platform: GatewayPlatform,
+  extra: Env = {},
+): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    [fileURLToPath(new URL("../../dist/main.js", import.meta.url))],
+    {
+      env: {
+        PATH: process.env.PATH ?? "",
+        ...platform.services.gateway.env,
+        LOG_LEVEL: "warn",
+        ...extra,
+      },
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
+  await eventually(async () => {
+    if (child.exitCode !== null) throw new Error(`gateway process exited with ${child.exitCode}`);
+    if ((await fetch(`${platform.services.gateway.url}/health/ready`)).status !== 200) {
+      throw new Error("gateway process not ready");
+    }
+  }).catch((error: unknown) => {
+    child.kill("SIGKILL");
+    throw error;
+  });
+  return child;
 }
 
 export { eventually } from "@kassa/platform/testing";

@@ -1,0 +1,73 @@
+import { createId } from "@kassa/platform";
+import { and, desc, eq, inArray, lt, type SQL } from "drizzle-orm";
+import { eventApiVersion, type NewEvent } from "../webhooks/webhook-events.js";
+import type { GatewayDatabase } from "./gateway-database.js";
+import { type EventRow, events } from "./schema.js";
+import { webhookDeliveryRepository } from "./webhook-delivery-repository.js";
+import { webhookEndpointRepository } from "./webhook-endpoint-repository.js";
+
+/**
+ * Events merchants hear of. Each is written in the transaction of the change it reports, with
+ * a delivery for every enabled endpoint of the merchant subscribed to its type, so a crash
+ * anywhere leaves either the change with its event and deliveries, or neither. Never updated,
+ * never deleted.
+ */
+export const eventRepository = {
+  /** Stores the event and its deliveries (due at once) in the caller's transaction. */
+  async record(tx: GatewayDatabase, event: NewEvent, at: Date): Promise<EventRow> {
+    const [row] = await tx
+      .insert(events)
+      .values({ ...event, id: createId("evt"), apiVersion: eventApiVersion, createdAt: at })
+      .returning();
+    if (!row) throw new Error("event insert returned no row");
+    const endpoints = await webhookEndpointRepository.subscribedTo(tx, row.merchantId, row.type);
+    await webhookDeliveryRepository.create(
+      tx,
+      row,
+      endpoints.map((endpoint) => endpoint.id),
+      at,
+    );
+    return row;
+  },
+
+  /** The merchant's event; another merchant's is as absent as a missing one. Without a merchant, any. */
+  async find(
+    db: GatewayDatabase,
+    merchantId: string | undefined,
+    id: string,
+  ): Promise<EventRow | undefined> {
+    const [row] = await db
+      .select()
+      .from(events)
+      .where(and(eq(events.id, id), merchantId ? eq(events.merchantId, merchantId) : undefined));
+    return row;
+  },
+
+  /** Events by id, whoever owns them (the relay's read). */
+  byIds(db: GatewayDatabase, ids: readonly string[]): Promise<EventRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return db
+      .select()
+      .from(events)
+      .where(inArray(events.id, [...ids]));
+  },
+
+  /** A page of the merchant's events, newest first, after the given id. */
+  page(
+    db: GatewayDatabase,
+    merchantId: string | undefined,
+    type: string | undefined,
+    after: string | undefined,
+    limit: number,
+  ): Promise<EventRow[]> {
+    const where: SQL[] = merchantId ? [eq(events.merchantId, merchantId)] : [];
+    if (type) where.push(eq(events.type, type));
+    if (after) where.push(lt(events.id, after));
+    return db
+      .select()
+      .from(events)
+      .where(and(...where))
+      .orderBy(desc(events.id))
+      .limit(limit);
+  },
+};
