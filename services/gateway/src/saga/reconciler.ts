@@ -223,47 +223,25 @@ export async function reconcileNow(
   );
 }
 
+/**
+ * A PROCESSING payment: what did the channel do with its charge (or, manual, its
+ * authorization)? NOT_FOUND means it never received it, so nothing was charged or held.
+ */
 async function reconcilePayment(context: GatewayContext, payment: PaymentRow) {
-  if (payment.captureMethod === "MANUAL") return reconcileAuthorization(context, payment);
+  const manual = payment.captureMethod === "MANUAL";
+  const key = { channel: payment.channel, idempotencyKey: payment.id };
   try {
-    const { charge } = await context.clients.channel.getCharge({
-      channel: payment.channel,
-      idempotencyKey: payment.id,
-    });
-    const outcome = chargeOutcome(charge);
+    const outcome = manual
+      ? authorizeOutcome((await context.clients.channel.getAuthorization(key)).authorization)
+      : chargeOutcome((await context.clients.channel.getCharge(key)).charge);
     if (outcome) await finishPayment(context, payment.id, outcome, transitionActors.reconciler);
   } catch (error) {
     if (ConnectError.from(error).code !== Code.NotFound) throw error;
+    const never = `it never received the ${manual ? "authorization" : "charge"}`;
     await finishPayment(
       context,
       payment.id,
-      {
-        kind: "not_charged",
-        failure: failure("channel_unavailable", "it never received the charge"),
-      },
-      transitionActors.reconciler,
-    );
-  }
-}
-
-/** A PROCESSING manual payment: was it authorized? NOT_FOUND means it never was. */
-async function reconcileAuthorization(context: GatewayContext, payment: PaymentRow) {
-  try {
-    const { authorization } = await context.clients.channel.getAuthorization({
-      channel: payment.channel,
-      idempotencyKey: payment.id,
-    });
-    const outcome = authorizeOutcome(authorization);
-    if (outcome) await finishPayment(context, payment.id, outcome, transitionActors.reconciler);
-  } catch (error) {
-    if (ConnectError.from(error).code !== Code.NotFound) throw error;
-    await finishPayment(
-      context,
-      payment.id,
-      {
-        kind: "not_charged",
-        failure: failure("channel_unavailable", "it never received the authorization"),
-      },
+      { kind: "not_charged", failure: failure("channel_unavailable", never) },
       transitionActors.reconciler,
     );
   }
