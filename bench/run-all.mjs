@@ -14,6 +14,7 @@ const all = [
   "gateway-create-payment",
   "out-of-order-start",
   "tracing-overhead",
+  "webhook-delivery",
   "embedded-start",
 ];
 const chosen = process.argv.length > 2 ? process.argv.slice(2) : all;
