@@ -8,8 +8,10 @@
 // 2. backlog: the receivers answer 503 while BENCH_BACKLOG_PAYMENTS (default 200) payments are
 //    made, then 200: how fast the relay drains what piled up (deliveries per second), and the
 //    gateway's CPU per delivery while it does.
-// Retries are made quick here (WEBHOOK_BACKOFF_INITIAL_MS 200, MAX 1000) so the backlog drains
-// at the relay's pace, not the schedule's.
+// Retries are made quick here (WEBHOOK_BACKOFF_INITIAL_MS 200, MAX 1000) and the per-host
+// breaker is kept shut (WEBHOOK_BREAKER_FAILURES very high) so the backlog drains at the relay's
+// pace, not the schedule's or the breaker's 30 s pause. The hanging endpoint listens on another
+// loopback address (127.0.0.2), so it is another host with a breaker of its own, as it would be.
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer } from "node:http";
@@ -20,7 +22,9 @@ import { ms, summarise } from "./stats.mjs";
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const endpointCount = Number(process.env.ENDPOINTS ?? 4);
-const backlogPayments = Number(process.env.BENCH_BACKLOG_PAYMENTS ?? 200);
+const backlogPayments = Number(
+  process.env.BENCH_BACKLOG_PAYMENTS ?? (process.env.BENCH_CALLS ? 10 : 200),
+);
 const portBase = Number(process.env.BENCH_PORT_BASE ?? 18280);
 
 /** A receiver: verifies each POST with its endpoint's secret and records each event once. */
@@ -76,8 +80,9 @@ function startReceiver() {
     async until(count) {
       while (received.size < count) await new Promise((resolve) => waiters.push(resolve));
     },
+    // Every loopback address (127.0.0.0/8), so the hanging endpoint can be another host.
     listen: () =>
-      new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server.address().port))),
+      new Promise((resolve) => server.listen(0, "0.0.0.0", () => resolve(server.address().port))),
     close: () => new Promise((resolve) => server.close(resolve)).then(() => undefined),
     closeAll: () => server.closeAllConnections(),
   };
@@ -96,19 +101,20 @@ const kassa = await startKassa({
     WEBHOOK_BACKOFF_MAX_MS: "1000",
     WEBHOOK_MAX_ATTEMPTS: "100",
     WEBHOOK_POLL_INTERVAL_MS: "200",
+    WEBHOOK_BREAKER_FAILURES: "1000000",
   },
 });
 
-const register = async (path) => {
+const register = async (path, host = "127.0.0.1") => {
   const { secret } = await kassa.gateway.createWebhookEndpoint({
-    url: `http://127.0.0.1:${port}${path}`,
+    url: `http://${host}:${port}${path}`,
     enabledEvents: ["*"],
     description: `bench ${path}`,
   });
   receiver.secrets.set(path, secret);
 };
 for (let i = 0; i < endpointCount; i++) await register(`/healthy-${i}`);
-await register("/hang");
+await register("/hang", "127.0.0.2");
 
 /** The gateway's process: the supervisor's descendant whose command line runs its main.js. */
 const gatewayPids = () =>
@@ -159,9 +165,9 @@ console.log(
 // 2. Backlog.
 const before = receiver.received.size;
 receiver.answer = 503;
-let made = 0;
-await pay(() => made++ >= backlogPayments);
-const backlogExpected = (made - 1) * 2 * endpointCount;
+let started = 0;
+const backlogMade = await pay(() => started++ >= backlogPayments);
+const backlogExpected = backlogMade * 2 * endpointCount;
 const pids = gatewayPids();
 if (pids.length === 0) throw new Error("no gateway process found under the supervisor");
 const cpuBefore = processCpuMs(pids);
