@@ -94,7 +94,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
  * hash gets its expiry (PEXPIRE, relative, so Redis's clock need not agree with ours) in the
  * same pipeline the first time this process counts in that window; the process remembers
  * which windows it has set, forgets the ones that ended, and sets one again when the pipeline
- * that carried its PEXPIRE failed.
+ * that carried its PEXPIRE failed or the connection was made again.
  */
 function createWindowCounters(
   client: Redis,
@@ -102,6 +102,9 @@ function createWindowCounters(
 ): Pick<RedisStore, "incrementWindows" | "countInWindow"> {
   // Hash key → its window's end, for the windows whose expiry this process has set.
   const expirySet = new Map<string, number>();
+  // A reconnect may mean Redis restarted or failed over and lost a hash and its expiry, and
+  // the next HINCRBY would make it again without one: set every window's expiry afresh.
+  client.on("ready", () => expirySet.clear());
 
   const exec = async (pipeline: ChainableCommander) => {
     const results = await pipeline.exec();

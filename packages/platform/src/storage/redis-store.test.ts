@@ -116,6 +116,22 @@ describe.each(implementations)("RedisStore (%s)", (_name, store) => {
   });
 });
 
+/** Redis drops the store's connection of this name and type, as a Redis restart would. */
+async function dropConnection(type: "normal" | "pubsub", name: string) {
+  const admin = new Redis(testRedisUrl);
+  try {
+    const clients = String(await admin.call("CLIENT", "LIST", "TYPE", type));
+    const ids = clients
+      .split("\n")
+      .filter((line) => line.includes(` name=${name} `))
+      .map((line) => /^id=(\d+)/.exec(line)?.[1] ?? "");
+    expect(ids).toHaveLength(1);
+    await admin.call("CLIENT", "KILL", "ID", ids[0] ?? "");
+  } finally {
+    admin.disconnect();
+  }
+}
+
 describe("RedisStore subscriptions over a real Redis", () => {
   it("are renewed when the connection to Redis is lost and comes back", async () => {
     const heard: string[] = [];
@@ -124,18 +140,7 @@ describe("RedisStore subscriptions over a real Redis", () => {
     await eventually(() => expect(heard).toContain("before"));
 
     // Redis drops the subscriber's connection, as a Redis restart would.
-    const admin = new Redis(testRedisUrl);
-    try {
-      const clients = String(await admin.call("CLIENT", "LIST", "TYPE", "pubsub"));
-      const ids = clients
-        .split("\n")
-        .filter((line) => line.includes(` name=${connectionName}:subscriber `))
-        .map((line) => /^id=(\d+)/.exec(line)?.[1] ?? "");
-      expect(ids).toHaveLength(1);
-      await admin.call("CLIENT", "KILL", "ID", ids[0] ?? "");
-    } finally {
-      admin.disconnect();
-    }
+    await dropConnection("pubsub", `${connectionName}:subscriber`);
 
     // Messages sent while it reconnects are lost (pub/sub is lossy); once it is back, it hears.
     await eventually(async () => {
@@ -176,6 +181,22 @@ describe("RedisStore expiry", () => {
       now += minute; // the next window: a new hash, with its own expiry
       await real.incrementWindows([counter]);
       expect(await admin.pttl(hashOf())).toBeGreaterThan(0);
+    } finally {
+      admin.disconnect();
+    }
+  });
+
+  it("sets a window's expiry again after the connection to Redis was lost (redis)", async () => {
+    const admin = new Redis(testRedisUrl, { keyPrefix });
+    try {
+      const counter = freshCounter();
+      const hash = `${counter.group}:${minute}:${Math.floor(now / minute)}`;
+      await real.incrementWindows([counter]);
+      // Redis restarts and has lost the hash: the next count makes it again, with an expiry.
+      await admin.del(hash);
+      await dropConnection("normal", connectionName);
+      await eventually(() => real.incrementWindows([counter]));
+      expect(await admin.pttl(hash)).toBeGreaterThan(0);
     } finally {
       admin.disconnect();
     }
