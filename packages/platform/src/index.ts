@@ -17,7 +17,8 @@
  *   left of the inbound call's (the runtime records it), and {@link isCallerBudgetError} /
  *   {@link isBudgetSpentBeforeCall} tell a spent budget from a dependency's failure.
  * - Storage: {@link openDatabase} (postgres.js or PGlite under drizzle), {@link RedisStore}
- *   (commands, and lossy pub/sub such as the {@link settlementHintChannel}).
+ *   (commands, counters in fixed windows ({@link WindowCounter}), and lossy pub/sub such as
+ *   the {@link settlementHintChannel}).
  * - Access: {@link ServiceAccess} (internal and admin tokens), enforced by the runtime.
  * - Domain: {@link createId} (prefixed ULIDs), {@link currencyExponent} (ISO 4217),
  *   {@link requestFields} (INVALID_ARGUMENT naming the field), {@link rpcErrors} (the error
@@ -186,4 +187,9 @@ export {
 export { type DatabaseRefusal, databaseRefusalOf } from "./storage/database-error.js";
 export { createRedisStore, type RedisStoreOptions } from "./storage/ioredis-store.js";
 export { createMemoryRedisStore } from "./storage/memory-redis-store.js";
-export type { RedisStore, SetOptions, Subscription } from "./storage/redis-store.js";
+export type {
+  RedisStore,
+  SetOptions,
+  Subscription,
+  WindowCounter,
+} from "./storage/redis-store.js";

@@ -2,7 +2,7 @@ import { envFields } from "@kassa/platform";
 
 /** The gateway's own environment variables, each with its default. */
 export const gatewayEnv = {
-  /** Requests one merchant may make per minute before RESOURCE_EXHAUSTED. Default 100. */
+  /** Requests one merchant may make per clock minute before RESOURCE_EXHAUSTED. Default 100. */
   GATEWAY_RATE_LIMIT_PER_MINUTE: envFields.positiveInt(100),
   /**
    * How long an authenticated API key is cached in Redis. Revocation and suspension evict it at

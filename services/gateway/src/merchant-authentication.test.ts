@@ -1,18 +1,29 @@
 import { Code } from "@connectrpc/connect";
 import { GatewayService, PaymentStatus } from "@kassa/contracts/kassa/gateway/v1/gateway_pb";
 import { MerchantService, MerchantStatus } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
+import type { RedisStore } from "@kassa/platform";
 import { rejectionOf, testClient, testTokens } from "@kassa/platform/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rateLimitCounter } from "./merchant-authentication.js";
 import {
   type GatewayPlatform,
   startGatewayPlatform,
 } from "./testing/gateway-platform.test-support.js";
 
+// The gateway's clock: the system clock, moved forward by the rate-limit test to the start of
+// a minute, so its burst of requests never straddles two of the limit's (clock-aligned) minutes.
+let clockShiftMs = 0;
+const clock = { now: () => new Date(Date.now() + clockShiftMs) };
+const minute = 60_000;
+
 let platform: GatewayPlatform;
 beforeAll(async () => {
-  platform = await startGatewayPlatform("gw_auth", {
-    gateway: { GATEWAY_RATE_LIMIT_PER_MINUTE: "20" },
-  });
+  platform = await startGatewayPlatform(
+    "gw_auth",
+    { gateway: { GATEWAY_RATE_LIMIT_PER_MINUTE: "20" } },
+    undefined,
+    { clock },
+  );
 });
 afterAll(() => platform.stop());
 
@@ -117,6 +128,7 @@ describe("rate limit", () => {
   it("answers RESOURCE_EXHAUSTED past the merchant's requests per minute, without touching other merchants", async () => {
     const busy = await platform.newMerchant();
     const calm = await platform.newMerchant();
+    clockShiftMs += minute - (clock.now().getTime() % minute);
     const results = await Promise.allSettled(
       Array.from({ length: 25 }, () => busy.gateway.listPayments({})),
     );
@@ -128,6 +140,10 @@ describe("rate limit", () => {
       });
     }
     await expect(calm.gateway.listPayments({})).resolves.toBeDefined();
+    // Every request counted once, refused ones too, in the merchant's field of the minute's hash.
+    const redis = platform.services.gateway.context.redis as RedisStore;
+    expect(await redis.countInWindow(rateLimitCounter(busy.merchantId))).toBe(25);
+    expect(await redis.countInWindow(rateLimitCounter(calm.merchantId))).toBe(1);
   });
 });
 

@@ -18,6 +18,7 @@ import {
   type RedisStore,
   rpcErrors,
   type Secret,
+  type WindowCounter,
 } from "@kassa/platform";
 
 /** The merchant a request was authenticated as. */
@@ -69,11 +70,20 @@ export interface MerchantAuthenticationOptions {
   redis: RedisStore;
   /** How long a successful authentication is cached. */
   cacheTtlMs: number;
-  /** Requests per merchant per minute. */
+  /** Requests per merchant per clock minute (fixed windows; see {@link rateLimitCounter}). */
   rateLimitPerMinute: number;
   /** KASSA_ADMIN_TOKEN, when configured: lets an operator read payments and refunds. */
   adminToken?: Secret | undefined;
   logger: Logger;
+}
+
+/**
+ * The Redis counter of a merchant's requests in the current minute: a field of the gateway's
+ * `ratelimit` hash for that minute. Minutes are fixed (aligned to the clock), so a merchant at
+ * its limit is served again when the next minute begins.
+ */
+export function rateLimitCounter(merchantId: string): WindowCounter {
+  return { group: "ratelimit", member: merchantId, windowMs: 60_000 };
 }
 
 const keyRequired = "an API key is required: authorization: Bearer sk_test_…";
@@ -112,7 +122,8 @@ export function createMerchantAuthentication(options: MerchantAuthenticationOpti
   };
 
   const enforceRateLimit = async (merchantId: string) => {
-    const used = await redis.incrementWindow(`ratelimit:${merchantId}`, 60_000).catch(redisFailed);
+    const [used] =
+      (await redis.incrementWindows([rateLimitCounter(merchantId)]).catch(redisFailed)) ?? [];
     if (used !== undefined) redisDown = false;
     if (used !== undefined && used > options.rateLimitPerMinute) {
       throw rpcErrors.resourceExhausted(

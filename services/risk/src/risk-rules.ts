@@ -9,7 +9,11 @@ export type RiskEnvConfig = z.output<z.ZodObject<typeof riskEnv>>;
 /** What a velocity counter counts Assess calls per. */
 export type VelocityDimension = "ip" | "email" | "device_id" | "merchant";
 
-/** How many calls one subject may make in a fixed window before its velocity rule fires. */
+/**
+ * How many calls one subject may make in a window before its velocity rule fires. Windows are
+ * fixed and aligned to the clock (a one-minute window is a clock minute), not started by a
+ * subject's first call.
+ */
 export interface VelocityLimit {
   readonly limit: number;
   readonly windowMs: number;

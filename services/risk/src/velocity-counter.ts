@@ -1,10 +1,10 @@
 import { createHmac } from "node:crypto";
-import type { Logger, RedisStore, Secret } from "@kassa/platform";
+import type { Logger, RedisStore, Secret, WindowCounter } from "@kassa/platform";
 import type { VelocityDimension, VelocityLimit } from "./risk-rules.js";
 
 /**
  * Who one Assess call is counted for; absent customer fields are not counted. The customer's
- * values are personal data, masked until they are hashed into a key.
+ * values are personal data, masked until they are hashed into a counter.
  */
 export interface VelocitySubjects {
   readonly merchantId: string;
@@ -17,7 +17,7 @@ export interface VelocitySubjects {
 
 /** What counting one call found. */
 export interface VelocityCount {
-  /** False when Redis failed to count any of the subjects. */
+  /** False when Redis failed to count the subjects: then none is reported exceeded. */
   readonly available: boolean;
   /** Dimensions whose counter is now above its limit, in evaluation order. */
   readonly exceeded: VelocityDimension[];
@@ -33,37 +33,44 @@ export interface VelocityCounter {
 export interface VelocityCounterOptions {
   readonly redis: RedisStore;
   readonly limits: Readonly<Record<VelocityDimension, VelocityLimit>>;
-  /** Keys the hash of customer values in counter keys; see {@link velocityKeys}. */
+  /** Keys the hash of customer values in counters; see {@link velocityCounters}. */
   readonly keySecret: Secret;
   readonly logger: Logger;
 }
 
 /**
- * The Redis key of each subject's counter: `risk:velocity:<dimension>:<digest>`. Emails, IPs
- * and device ids are personal data, so keys hold an HMAC of them rather than the value; an
- * unkeyed hash of an IPv4 address could be reversed by trying all 2^32. The HMAC key is
- * derived from `secret` (the internal token, which every replica shares), so rotating that
- * token starts the counters afresh, which costs at most one window (an hour by default).
- * Merchant ids are not personal data and stay readable.
+ * The Redis counter of one subject: member `<digest>` of group `risk:velocity:<dimension>`,
+ * in windows of the dimension's limit. Emails, IPs and device ids are personal data, so the
+ * member is an HMAC of the value rather than the value; an unkeyed hash of an IPv4 address
+ * could be reversed by trying all 2^32. The HMAC key is derived from `secret` (the internal
+ * token, which every replica shares), so rotating that token starts the counters afresh,
+ * which costs at most one window (an hour by default). Merchant ids are not personal data and
+ * stay readable.
  */
-export function velocityKeys(
+export function velocityCounters(
   secret: Secret,
-): (dimension: VelocityDimension, value: string) => string {
+  limits: Readonly<Record<VelocityDimension, VelocityLimit>>,
+): (dimension: VelocityDimension, value: string) => WindowCounter {
   const hmacKey = createHmac("sha256", secret.reveal()).update("kassa risk velocity keys").digest();
-  return (dimension, value) =>
-    dimension === "merchant"
-      ? `risk:velocity:merchant:${value}`
-      : `risk:velocity:${dimension}:${createHmac("sha256", hmacKey).update(value).digest("base64url")}`;
+  return (dimension, value) => ({
+    group: `risk:velocity:${dimension}`,
+    member:
+      dimension === "merchant"
+        ? value
+        : createHmac("sha256", hmacKey).update(value).digest("base64url"),
+    windowMs: limits[dimension].windowMs,
+  });
 }
 
 /**
- * A {@link VelocityCounter} over fixed windows: each counter is one atomic INCR whose key
- * expires a window after its first call, so concurrent calls never lose a count. When Redis
- * cannot answer, the call is reported unavailable instead of failing, so payments go on
- * without velocity rules; the outage and the recovery are logged once each.
+ * A {@link VelocityCounter} over fixed windows aligned to the clock (a one-minute window is a
+ * clock minute; see {@link RedisStore.incrementWindows}): every subject of a call is counted
+ * in one round trip, atomically, so concurrent calls never lose a count. When Redis cannot
+ * answer, the call is reported unavailable instead of failing, so payments go on without
+ * velocity rules; the outage and the recovery are logged once each.
  */
 export function createVelocityCounter(options: VelocityCounterOptions): VelocityCounter {
-  const keyOf = velocityKeys(options.keySecret);
+  const counterOf = velocityCounters(options.keySecret, options.limits);
   let unavailable = false;
   return {
     async count(subjects) {
@@ -76,22 +83,18 @@ export function createVelocityCounter(options: VelocityCounterOptions): Velocity
       const counted = candidates.filter((candidate): candidate is [VelocityDimension, string] =>
         Boolean(candidate[1]),
       );
-      const results = await Promise.allSettled(
-        counted.map(([dimension, value]) =>
-          options.redis.incrementWindow(
-            keyOf(dimension, value),
-            options.limits[dimension].windowMs,
-          ),
-        ),
-      );
       const exceeded: VelocityDimension[] = [];
       let failure: unknown;
-      results.forEach((result, i) => {
-        const [dimension] = counted[i] ?? [];
-        if (result.status === "rejected") failure ??= result.reason;
-        else if (dimension && result.value > options.limits[dimension].limit)
-          exceeded.push(dimension);
-      });
+      try {
+        const counts = await options.redis.incrementWindows(
+          counted.map(([dimension, value]) => counterOf(dimension, value)),
+        );
+        counted.forEach(([dimension], i) => {
+          if ((counts[i] ?? 0) > options.limits[dimension].limit) exceeded.push(dimension);
+        });
+      } catch (error) {
+        failure = error;
+      }
       if (failure !== undefined && !unavailable) {
         // The error is Redis's own (connection state), never a key or customer value.
         options.logger.warn(

@@ -162,9 +162,10 @@ export async function startService<
           keyPrefix: config.REDIS_KEY_PREFIX,
           commandTimeoutMs: config.REDIS_COMMAND_TIMEOUT_MS,
           connectionName: `kassa-${name}`,
+          clock,
           logger,
         })
-      : createMemoryRedisStore(),
+      : createMemoryRedisStore(() => clock.now().getTime()),
     tracing,
   );
   const dependencies = connectDependencies(definition.dependencies, config.dependencies, {

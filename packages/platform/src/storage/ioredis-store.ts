@@ -1,6 +1,8 @@
-import { Redis } from "ioredis";
+import { type ChainableCommander, Redis } from "ioredis";
+import { type Clock, systemClock } from "../observability/clock.js";
 import type { Logger } from "../observability/logger.js";
-import type { RedisStore, SetOptions, Subscription } from "./redis-store.js";
+import { counterWindowOf, windowExpiryMarginMs } from "./counter-window.js";
+import type { RedisStore, SetOptions, Subscription, WindowCounter } from "./redis-store.js";
 
 /** Options for {@link createRedisStore}. */
 export interface RedisStoreOptions {
@@ -17,6 +19,11 @@ export interface RedisStoreOptions {
    * added), so an operator sees which service holds which. Default none.
    */
   connectionName?: string;
+  /**
+   * The clock counter windows are numbered by. Default the system clock; tests pass the
+   * service's fake one, so a burst of counts never straddles a window boundary.
+   */
+  clock?: Clock;
   logger: Logger;
 }
 
@@ -47,6 +54,7 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
   });
   await waitForReady(client, options.connectWaitMs ?? 2000);
   const pubSub = createPubSub(client, options);
+  const counters = createWindowCounters(client, options.clock ?? systemClock);
 
   return {
     kind: "redis",
@@ -70,17 +78,78 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
       return reply === "OK";
     },
     del: (...keys) => (keys.length === 0 ? Promise.resolve(0) : client.del(...keys)),
-    async incrementWindow(key, windowMs) {
-      const results = await client.multi().incr(key).pexpire(key, windowMs, "NX").exec();
-      const [error, count] = results?.[0] ?? [new Error("redis transaction aborted"), null];
-      if (error) throw error;
-      return Number(count);
-    },
+    incrementWindows: counters.incrementWindows,
+    countInWindow: counters.countInWindow,
     publish: pubSub.publish,
     subscribe: pubSub.subscribe,
     async close() {
       await pubSub.close();
       await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
+
+/**
+ * Window counters as HINCRBY on each window's hash, all of one call in one pipeline. A window's
+ * hash gets its expiry (PEXPIRE, relative, so Redis's clock need not agree with ours) in the
+ * same pipeline the first time this process counts in that window; the process remembers
+ * which windows it has set, forgets the ones that ended, and sets one again when the pipeline
+ * that carried its PEXPIRE failed or the connection was made again.
+ */
+function createWindowCounters(
+  client: Redis,
+  clock: Clock,
+): Pick<RedisStore, "incrementWindows" | "countInWindow"> {
+  // Hash key → its window's end, for the windows whose expiry this process has set.
+  const expirySet = new Map<string, number>();
+  // A reconnect may mean Redis restarted or failed over and lost a hash and its expiry, and
+  // the next HINCRBY would make it again without one: set every window's expiry afresh.
+  client.on("ready", () => expirySet.clear());
+
+  const exec = async (pipeline: ChainableCommander) => {
+    const results = await pipeline.exec();
+    if (!results) throw new Error("redis pipeline aborted");
+    return results;
+  };
+
+  return {
+    async incrementWindows(counters: readonly WindowCounter[]) {
+      if (counters.length === 0) return [];
+      const nowMs = clock.now().getTime();
+      for (const [key, endsAt] of expirySet) if (endsAt <= nowMs) expirySet.delete(key);
+      const pipeline = client.pipeline();
+      const expiring: string[] = [];
+      const windows = counters.map((counter) => ({
+        member: counter.member,
+        ...counterWindowOf(counter, nowMs),
+      }));
+      for (const { key, member } of windows) pipeline.hincrby(key, member, 1);
+      // After the increments: PEXPIRE on a hash that does not exist yet would do nothing.
+      for (const { key, endsAt } of windows) {
+        if (expirySet.has(key)) continue;
+        expirySet.set(key, endsAt);
+        expiring.push(key);
+        pipeline.pexpire(key, endsAt - nowMs + windowExpiryMarginMs);
+      }
+      let results: Awaited<ReturnType<typeof exec>>;
+      try {
+        results = await exec(pipeline);
+      } catch (error) {
+        for (const key of expiring) expirySet.delete(key);
+        throw error;
+      }
+      expiring.forEach((key, i) => {
+        if (results[counters.length + i]?.[0]) expirySet.delete(key);
+      });
+      return counters.map((_, i) => {
+        const [error, count] = results[i] ?? [new Error("redis pipeline reply missing"), null];
+        if (error) throw error;
+        return Number(count);
+      });
+    },
+    async countInWindow(counter) {
+      const window = counterWindowOf(counter, clock.now().getTime());
+      return Number((await client.hget(window.key, counter.member)) ?? 0);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { counterWindowOf, windowExpiryMarginMs } from "./counter-window.js";
 import type { RedisStore, SetOptions } from "./redis-store.js";
 
 /**
@@ -8,7 +9,11 @@ import type { RedisStore, SetOptions } from "./redis-store.js";
  * `memory` so nobody mistakes it for production.
  */
 export function createMemoryRedisStore(now: () => number = Date.now): RedisStore {
-  const entries = new Map<string, { value: string; expiresAt: number | undefined }>();
+  // A string, or a window counter's hash (member → count), as in Redis.
+  const entries = new Map<
+    string,
+    { value: string | Map<string, number>; expiresAt: number | undefined }
+  >();
   const subscribers = new Map<string, Set<{ onMessage: (message: string) => void }>>();
 
   const live = (key: string) => {
@@ -19,12 +24,32 @@ export function createMemoryRedisStore(now: () => number = Date.now): RedisStore
     }
     return entry;
   };
+  const wrongType = () =>
+    new Error("WRONGTYPE Operation against a key holding the wrong kind of value");
+  const hashAt = (key: string) => {
+    const value = live(key)?.value;
+    if (typeof value === "string") throw wrongType();
+    return value;
+  };
+  // A window's hash, made when its window is first counted (when the hashes of windows that
+  // are over are swept, since nothing reads them again).
+  const windowHash = (key: string, endsAt: number) => {
+    const existing = hashAt(key);
+    if (existing) return existing;
+    for (const other of entries.keys()) live(other);
+    const counts = new Map<string, number>();
+    entries.set(key, { value: counts, expiresAt: endsAt + windowExpiryMarginMs });
+    return counts;
+  };
 
   return {
     kind: "memory",
     connectionState: "ready",
     ping: () => Promise.resolve(),
-    get: (key) => Promise.resolve(live(key)?.value ?? null),
+    get(key) {
+      const value = live(key)?.value;
+      return value instanceof Map ? Promise.reject(wrongType()) : Promise.resolve(value ?? null);
+    },
     set(key: string, value: string, options?: SetOptions) {
       if (options?.onlyIfAbsent && live(key)) return Promise.resolve(false);
       const expiresAt = options?.ttlMs ? now() + options.ttlMs : undefined;
@@ -36,11 +61,31 @@ export function createMemoryRedisStore(now: () => number = Date.now): RedisStore
       for (const key of keys) if (live(key) && entries.delete(key)) deleted++;
       return Promise.resolve(deleted);
     },
-    incrementWindow(key, windowMs) {
-      const entry = live(key);
-      const count = Number(entry?.value ?? 0) + 1;
-      entries.set(key, { value: String(count), expiresAt: entry?.expiresAt ?? now() + windowMs });
-      return Promise.resolve(count);
+    incrementWindows(counters) {
+      try {
+        const nowMs = now();
+        const hashes = counters.map((counter) => {
+          const window = counterWindowOf(counter, nowMs);
+          return { member: counter.member, counts: windowHash(window.key, window.endsAt) };
+        });
+        return Promise.resolve(
+          hashes.map(({ member, counts }) => {
+            const count = (counts.get(member) ?? 0) + 1;
+            counts.set(member, count);
+            return count;
+          }),
+        );
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    },
+    countInWindow(counter) {
+      try {
+        const window = counterWindowOf(counter, now());
+        return Promise.resolve(hashAt(window.key)?.get(counter.member) ?? 0);
+      } catch (error) {
+        return Promise.reject(error);
+      }
     },
     publish(channel, message) {
       const receivers = [...(subscribers.get(channel) ?? [])];

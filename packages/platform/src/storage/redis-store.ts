@@ -19,10 +19,18 @@ export interface RedisStore {
   /** Deletes keys; resolves with how many existed. */
   del(...keys: string[]): Promise<number>;
   /**
-   * Atomically adds one to a counter that expires `windowMs` after its first increment
-   * (a fixed window). Concurrent callers never lose an increment.
+   * Adds one to each counter's count in its current window and resolves with the new counts,
+   * in the order given. Windows are fixed and aligned to the epoch: window n of `windowMs`
+   * covers [n·windowMs, (n+1)·windowMs) on the store's clock, so every count restarts at a
+   * window boundary, whenever the first call came. All members of one group and window are
+   * fields of one Redis hash (`<group>:<windowMs>:<n>`, HINCRBY, atomic: concurrent callers
+   * never lose a count); the hash expires a minute after its window ends, its expiry set once
+   * per process and window, not per call. One round trip for all the counters; when Redis
+   * fails any of them, the call rejects.
    */
-  incrementWindow(key: string, windowMs: number): Promise<number>;
+  incrementWindows(counters: readonly WindowCounter[]): Promise<number[]>;
+  /** A counter's count in its current window (0 when nothing was counted): for tests and operators. */
+  countInWindow(counter: WindowCounter): Promise<number>;
   /**
    * PUBLISH: sends `message` to whoever subscribes to `channel` right now; resolves with how
    * many received it. Pub/sub is fire-and-forget: a subscriber that is away misses it, so
@@ -43,6 +51,16 @@ export interface RedisStore {
 export interface Subscription {
   /** Stops the delivery of messages to this subscriber. */
   close(): Promise<void>;
+}
+
+/** One counter of {@link RedisStore.incrementWindows}: `member`'s count in a window of `group`. */
+export interface WindowCounter {
+  /** What is counted (`ratelimit`, `risk:velocity:email`): one Redis hash per group and window. */
+  readonly group: string;
+  /** Whose count, a field of the group's hash: an id or a digest, never personal data. */
+  readonly member: string;
+  /** The window's length in milliseconds (a positive whole number). */
+  readonly windowMs: number;
 }
 
 /** Options for {@link RedisStore.set}. */

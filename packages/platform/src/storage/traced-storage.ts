@@ -2,7 +2,7 @@ import type { PGlite, Transaction } from "@electric-sql/pglite";
 import { type Attributes, SpanKind, trace } from "@opentelemetry/api";
 import type postgres from "postgres";
 import { markFailed, type Tracing } from "../observability/tracing.js";
-import type { RedisStore } from "./redis-store.js";
+import type { RedisStore, WindowCounter } from "./redis-store.js";
 
 // postgres.js and PGlite have no OpenTelemetry instrumentation of their own, and drizzle's
 // hooks see a statement before it runs, not when it ends. So the one method drizzle sends
@@ -130,9 +130,11 @@ export function traceRedis(store: RedisStore, tracing: Tracing): RedisStore {
       store.set(key, value, options),
     ),
     del: command("DEL", (...keys: string[]) => store.del(...keys)),
-    incrementWindow: command("INCR", (key: string, windowMs: number) =>
-      store.incrementWindow(key, windowMs),
+    // One span for all of a call's counters (one pipeline, one round trip).
+    incrementWindows: command("HINCRBY", (counters: readonly WindowCounter[]) =>
+      store.incrementWindows(counters),
     ),
+    countInWindow: command("HGET", (counter: WindowCounter) => store.countInWindow(counter)),
     publish: command("PUBLISH", (channel: string, message: string) =>
       store.publish(channel, message),
     ),
