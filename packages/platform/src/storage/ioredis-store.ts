@@ -36,6 +36,10 @@ export async function createRedisStore(options: RedisStoreOptions): Promise<Redi
   const client = new Redis(options.url, {
     keyPrefix: options.keyPrefix ?? "",
     enableOfflineQueue: false,
+    // A command in flight when the connection drops fails instead of being sent again after
+    // the reconnect: a counter's HINCRBY must not count twice, nor go out in a pipeline built
+    // before the reconnect (without the expiry its window's hash may now need).
+    autoResendUnfulfilledCommands: false,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     commandTimeout: options.commandTimeoutMs ?? 1000,
