@@ -1,2 +1,2 @@
 DROP INDEX "gateway"."payments_unfinished_idx";--> statement-breakpoint
-CREATE INDEX "payments_unfinished_idx" ON "gateway"."payments" USING btree ("status","updated_at") WHERE "gateway"."payments"."status" in ('PENDING', 'PROCESSING', 'REQUIRES_CAPTURE', 'CAPTURING', 'CANCELLING');
+CREATE INDEX "payments_unfinished_idx" ON "gateway"."payments" USING btree ("status","updated_at") WHERE "gateway"."payments"."status" not in ('SUCCEEDED', 'FAILED', 'CANCELLED');
