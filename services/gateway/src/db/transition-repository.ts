@@ -12,6 +12,14 @@ export interface TransitionCause {
   readonly actor: string;
 }
 
+/**
+ * What a transition wrote besides the subject and its history, counted for a caller that acts
+ * after the commit (the webhook relay is woken only when a delivery was written).
+ */
+export interface TransitionEffects {
+  webhookDeliveries: number;
+}
+
 /** Who made a transition, spelled the same way everywhere. */
 export const transitionActors = {
   /** The RPC with this request id (the caller's `x-request-id`, or one the gateway assigned). */
@@ -61,6 +69,7 @@ export const transitionRepository = {
   transition<Row extends Subject>(
     db: GatewayDatabase,
     transition: Transition<Row>,
+    effects?: TransitionEffects,
   ): Promise<Row | undefined> {
     return db.transaction(async (tx) => {
       const current = await transition.lock(tx);
@@ -78,7 +87,10 @@ export const transitionRepository = {
         occurredAt: transition.at,
       });
       const event = transition.eventOf(current.status, changed);
-      if (event) await eventRepository.record(tx, event, transition.at);
+      if (event) {
+        const { deliveries } = await eventRepository.record(tx, event, transition.at);
+        if (effects) effects.webhookDeliveries += deliveries;
+      }
       return changed;
     });
   },
