@@ -346,14 +346,24 @@ function transitionPayment(
       from,
       cause,
       at,
-      lock: (tx) => paymentRepository.lock(tx, id),
       write: async (tx) => {
-        const [row] = await tx
+        const before = tx
+          .$with("before")
+          .as(
+            tx
+              .select({ id: payments.id, status: payments.status })
+              .from(payments)
+              .where(eq(payments.id, id))
+              .for("update"),
+          );
+        const [written] = await tx
+          .with(before)
           .update(payments)
           .set({ ...changes, status: to, updatedAt: at })
-          .where(and(eq(payments.id, id), inArray(payments.status, [...from])))
-          .returning();
-        return row;
+          .from(before)
+          .where(and(eq(payments.id, before.id), inArray(payments.status, [...from])))
+          .returning({ row: payments, from: before.status });
+        return written;
       },
       paymentIdOf: (row) => row.id,
       eventOf: paymentEventOf,

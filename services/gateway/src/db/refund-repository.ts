@@ -185,14 +185,24 @@ function transitionRefund(
     from: ["PENDING"],
     cause,
     at,
-    lock: (tx) => refundRepository.lock(tx, id),
     write: async (tx) => {
-      const [row] = await tx
+      const before = tx
+        .$with("before")
+        .as(
+          tx
+            .select({ id: refunds.id, status: refunds.status })
+            .from(refunds)
+            .where(eq(refunds.id, id))
+            .for("update"),
+        );
+      const [written] = await tx
+        .with(before)
         .update(refunds)
         .set({ ...changes, status: to, updatedAt: at })
-        .where(and(eq(refunds.id, id), eq(refunds.status, "PENDING")))
-        .returning();
-      return row;
+        .from(before)
+        .where(and(eq(refunds.id, before.id), eq(refunds.status, "PENDING")))
+        .returning({ row: refunds, from: before.status });
+      return written;
     },
     paymentIdOf: (row) => row.paymentId,
     eventOf: refundEventOf,

@@ -41,10 +41,12 @@ export interface Transition<Row extends Subject> {
   readonly from: readonly Row["status"][];
   readonly cause: TransitionCause;
   readonly at: Date;
-  /** Reads the subject and locks it until the transaction ends. */
-  lock(tx: GatewayDatabase): Promise<Row | undefined>;
-  /** The guarded update to the new status; undefined when it did not apply. */
-  write(tx: GatewayDatabase): Promise<Row | undefined>;
+  /**
+   * The guarded update to the new status, in one statement that first locks the subject
+   * (`SELECT … FOR UPDATE`) and reports the status it held then, which under the lock is the
+   * status the update replaced; undefined when the subject is not in `from`.
+   */
+  write(tx: GatewayDatabase): Promise<{ row: Row; from: Row["status"] } | undefined>;
   /** The payment the subject is, or belongs to. */
   paymentIdOf(row: Row): string;
   /** The event a merchant hears of this change by, if it is one they care about. */
@@ -61,8 +63,8 @@ export interface Transition<Row extends Subject> {
 export const transitionRepository = {
   /**
    * Changes a subject's status and records the transition, in one transaction (a savepoint
-   * when `db` is one already). The subject is locked first, so the recorded `from` is the
-   * status the update replaced; a subject not in `from` (a duplicate finish, a racing
+   * when `db` is one already). The update locks the subject before it writes, so the recorded
+   * `from` is the status it replaced; a subject not in `from` (a duplicate finish, a racing
    * replica) is left alone and no row is written. The transition's event, if it makes one,
    * is written with it.
    */
@@ -72,21 +74,20 @@ export const transitionRepository = {
     effects?: TransitionEffects,
   ): Promise<Row | undefined> {
     return db.transaction(async (tx) => {
-      const current = await transition.lock(tx);
-      if (!current || !transition.from.includes(current.status)) return undefined;
-      const changed = await transition.write(tx);
-      if (!changed) return undefined;
+      const written = await transition.write(tx);
+      if (!written) return undefined;
+      const { row: changed, from } = written;
       await tx.insert(statusTransitions).values({
         subject: transition.subject,
         subjectId: changed.id,
         paymentId: transition.paymentIdOf(changed),
-        fromStatus: current.status,
+        fromStatus: from,
         toStatus: changed.status,
         reason: transition.cause.reason,
         actor: transition.cause.actor,
         occurredAt: transition.at,
       });
-      const event = transition.eventOf(current.status, changed);
+      const event = transition.eventOf(from, changed);
       if (event) {
         const { deliveries } = await eventRepository.record(tx, event, transition.at);
         if (effects) effects.webhookDeliveries += deliveries;
