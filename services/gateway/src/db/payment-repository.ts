@@ -5,6 +5,7 @@ import { paymentEventOf } from "../webhooks/webhook-events.js";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type PaymentRow, payments } from "./schema.js";
 import {
+  lockedStatusUpdate,
   type TransitionCause,
   type TransitionEffects,
   transitionRepository,
@@ -346,25 +347,8 @@ function transitionPayment(
       from,
       cause,
       at,
-      write: async (tx) => {
-        const before = tx
-          .$with("before")
-          .as(
-            tx
-              .select({ id: payments.id, status: payments.status })
-              .from(payments)
-              .where(eq(payments.id, id))
-              .for("update"),
-          );
-        const [written] = await tx
-          .with(before)
-          .update(payments)
-          .set({ ...changes, status: to, updatedAt: at })
-          .from(before)
-          .where(and(eq(payments.id, before.id), inArray(payments.status, [...from])))
-          .returning({ row: payments, from: before.status });
-        return written;
-      },
+      write: (tx) =>
+        lockedStatusUpdate(tx, payments, id, from, { ...changes, status: to, updatedAt: at }),
       paymentIdOf: (row) => row.id,
       eventOf: paymentEventOf,
     },

@@ -4,7 +4,11 @@ import type { Failure } from "../failure-catalogue.js";
 import { refundEventOf } from "../webhooks/webhook-events.js";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type RefundRow, refunds } from "./schema.js";
-import { type TransitionCause, transitionRepository } from "./transition-repository.js";
+import {
+  lockedStatusUpdate,
+  type TransitionCause,
+  transitionRepository,
+} from "./transition-repository.js";
 
 /** A refund to reserve, as CreateRefund validated it. */
 export type NewRefund = Pick<
@@ -185,25 +189,8 @@ function transitionRefund(
     from: ["PENDING"],
     cause,
     at,
-    write: async (tx) => {
-      const before = tx
-        .$with("before")
-        .as(
-          tx
-            .select({ id: refunds.id, status: refunds.status })
-            .from(refunds)
-            .where(eq(refunds.id, id))
-            .for("update"),
-        );
-      const [written] = await tx
-        .with(before)
-        .update(refunds)
-        .set({ ...changes, status: to, updatedAt: at })
-        .from(before)
-        .where(and(eq(refunds.id, before.id), eq(refunds.status, "PENDING")))
-        .returning({ row: refunds, from: before.status });
-      return written;
-    },
+    write: (tx) =>
+      lockedStatusUpdate(tx, refunds, id, ["PENDING"], { ...changes, status: to, updatedAt: at }),
     paymentIdOf: (row) => row.paymentId,
     eventOf: refundEventOf,
   });

@@ -1,8 +1,13 @@
-import { and, asc, eq, gt, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, type SQL } from "drizzle-orm";
 import type { NewEvent } from "../webhooks/webhook-events.js";
 import { eventRepository } from "./event-repository.js";
 import type { GatewayDatabase } from "./gateway-database.js";
-import { type StatusTransitionRow, statusTransitions } from "./schema.js";
+import {
+  type payments,
+  type refunds,
+  type StatusTransitionRow,
+  statusTransitions,
+} from "./schema.js";
 
 /** Why a status changed and who changed it, as the history records it. */
 export interface TransitionCause {
@@ -137,3 +142,48 @@ export const transitionRepository = {
       .limit(limit);
   },
 };
+
+/** A table whose rows have a status history: payments and refunds. */
+type SubjectTable = typeof payments | typeof refunds;
+
+/**
+ * The `write` of a {@link Transition} for a row of `table`: one statement that locks the row
+ * (`SELECT … FOR UPDATE` in a CTE), then sets `changes` and the new status only if the status
+ * it holds is one of `from`, returning the row and that status. Under READ COMMITTED the
+ * update re-reads a row changed meanwhile, and the lock is already held, so the status it
+ * returns is the one it replaced.
+ */
+export async function lockedStatusUpdate<Table extends SubjectTable>(
+  tx: GatewayDatabase,
+  table: Table,
+  id: string,
+  from: readonly Table["$inferSelect"]["status"][],
+  changes: Partial<Table["$inferInsert"]>,
+): Promise<{ row: Table["$inferSelect"]; from: Table["$inferSelect"]["status"] } | undefined> {
+  // Both tables have the columns used here; drizzle cannot see that through the union.
+  const subject = table as typeof payments;
+  const before = tx
+    .$with("before")
+    .as(
+      tx
+        .select({ id: subject.id, status: subject.status })
+        .from(subject)
+        .where(eq(subject.id, id))
+        .for("update"),
+    );
+  const [written] = await tx
+    .with(before)
+    .update(subject)
+    .set(changes as Partial<typeof payments.$inferInsert>)
+    .from(before)
+    .where(
+      and(
+        eq(subject.id, before.id),
+        inArray(subject.status, [...from] as (typeof payments.$inferSelect)["status"][]),
+      ),
+    )
+    .returning({ row: subject, from: before.status });
+  return written as
+    | { row: Table["$inferSelect"]; from: Table["$inferSelect"]["status"] }
+    | undefined;
+}

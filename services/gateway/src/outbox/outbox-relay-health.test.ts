@@ -17,6 +17,7 @@ import { outboxRepository } from "../db/outbox-repository.js";
 import * as schema from "../db/schema.js";
 import { createGatewayMetrics } from "../gateway-metrics.js";
 import { gatewayService } from "../server.js";
+import type { NewOutboxEvent } from "./outbox-payloads.js";
 import { startOutboxRelay } from "./outbox-relay.js";
 
 // The relay against a real gateway database, with the two target services scripted: what
@@ -93,13 +94,12 @@ const stored = async (subjectId: string, kind: string) => {
   return row?.kind === kind ? row : undefined;
 };
 
-/** A ledger event as a saga writes it: held for its writer to deliver. */
-const held = (subjectId: string, heldForMs: number) =>
-  outboxRepository.enqueue(
-    handle.db,
-    [
-      {
-        kind: "ledger.payment",
+/** An event of `kind` about the payment `subjectId`, with a payload its target accepts. */
+const eventFor = (kind: "order.paid" | "ledger.payment", subjectId: string): NewOutboxEvent =>
+  kind === "order.paid"
+    ? { kind, subjectId, payload: { orderId: "ord_1", paymentId: subjectId } }
+    : {
+        kind,
         subjectId,
         payload: {
           paymentId: subjectId,
@@ -108,11 +108,13 @@ const held = (subjectId: string, heldForMs: number) =>
           currency: "USD",
           occurredAt: new Date().toISOString(),
         },
-      },
-    ],
-    new Date(),
-    { heldForMs },
-  );
+      };
+
+/** A ledger event as a saga writes it: held for its writer to deliver. */
+const held = (subjectId: string, heldForMs: number) =>
+  outboxRepository.enqueue(handle.db, [eventFor("ledger.payment", subjectId)], new Date(), {
+    heldForMs,
+  });
 
 /** Stores an event due at once, then wakes the relay. */
 const enqueue = async (
@@ -120,25 +122,7 @@ const enqueue = async (
   kind: "order.paid" | "ledger.payment",
   subjectId: string,
 ) => {
-  await outboxRepository.enqueue(
-    handle.db,
-    [
-      kind === "order.paid"
-        ? { kind, subjectId, payload: { orderId: "ord_1", paymentId: subjectId } }
-        : {
-            kind,
-            subjectId,
-            payload: {
-              paymentId: subjectId,
-              merchantId: "mer_1",
-              amount: "100",
-              currency: "USD",
-              occurredAt: new Date().toISOString(),
-            },
-          },
-    ],
-    new Date(),
-  );
+  await outboxRepository.enqueue(handle.db, [eventFor(kind, subjectId)], new Date());
   relay.wake();
 };
 
