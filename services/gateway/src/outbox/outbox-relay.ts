@@ -70,18 +70,18 @@ const permanentCodes = new Set([
 ]);
 
 /**
- * Delivers outbox events: those its own process just committed at once ({@link OutboxRelay.deliver}),
- * and due rows it claims (FOR UPDATE SKIP LOCKED, so any number of gateway replicas can run
- * one); it calls their idempotent target RPCs outside any transaction, then marks each
- * delivered, or reschedules it with exponential backoff and jitter. Delivered events are marked
- * together, in one statement in the transaction of the next round's claim, so a payment's
- * events cost no commit of their own; until then their hold or lease keeps other relays away,
- * and a relay that dies first only lets them be delivered again (their targets are idempotent). A target that is not
- * serving (still starting, restarting, draining) is not called at all: its events wait, and the
- * relay wakes when it reports SERVING; a target whose breaker is open postpones them, again
- * without spending an attempt. An event whose
- * attempts run out, or that a target refuses for good, becomes EXHAUSTED: never dropped, counted
- * in `/metrics` and turning health degraded until an operator looks.
+ * Delivers outbox events: those its own process just committed, at once
+ * ({@link OutboxRelay.deliver}), and due rows it claims (FOR UPDATE SKIP LOCKED, so any number
+ * of gateway replicas can run one); it calls their idempotent target RPCs outside any
+ * transaction, then marks each delivered, or reschedules it with exponential backoff and
+ * jitter. Delivered events are marked together, in one statement in the transaction of the next
+ * round's claim, so a payment's events cost no commit of their own; until then their hold or
+ * lease keeps other relays away, and a relay that dies first only lets them be delivered again
+ * (their targets are idempotent). A target that is not serving (still starting, restarting,
+ * draining) is not called at all: its events wait, and the relay wakes when it reports SERVING;
+ * a target whose breaker is open postpones them, again without spending an attempt. An event
+ * whose attempts run out, or that a target refuses for good, becomes EXHAUSTED: never dropped,
+ * counted in `/metrics` and turning health degraded until an operator looks.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { db, clock, logger, metrics, signal } = options;
