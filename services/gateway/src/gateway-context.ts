@@ -3,6 +3,7 @@ import type { Clock, Logger, Tracing } from "@kassa/platform";
 import type { ChannelCatalog } from "./channel-catalog.js";
 import type { dependencies } from "./clients.js";
 import type { GatewayDatabase } from "./db/gateway-database.js";
+import type { OutboxRow } from "./db/schema.js";
 import type { GatewayMetrics } from "./gateway-metrics.js";
 import type { WebhookAddressPolicy } from "./webhooks/webhook-address-policy.js";
 import type { WebhookSecretBox } from "./webhooks/webhook-secret-box.js";
@@ -19,8 +20,15 @@ export interface GatewayContext {
   readonly tracing: Tracing;
   /** Which channels and currencies exist, for validating a payment before anything is written. */
   readonly channels: ChannelCatalog;
-  /** Tells the outbox relay that new events were committed. */
-  wakeOutbox(): void;
+  /**
+   * The outbox as a saga's commit uses it: events are written held for `holdMs` (the relay's
+   * lease), and handed to `deliver` once committed, which delivers them from this process at
+   * once; a crash first leaves them to any relay once the hold lapses.
+   */
+  readonly outbox: {
+    readonly holdMs: number;
+    deliver(events: readonly OutboxRow[]): void;
+  };
   /** What the webhook operations need. */
   readonly webhooks: {
     /** Seals and opens endpoints' signing secrets. */

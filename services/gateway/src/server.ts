@@ -64,8 +64,11 @@ export function createGatewayService(options: GatewayServiceOptions = {}) {
     },
     setup(service) {
       const { config } = service;
-      // The relays start in background(); a commit before that has nothing to wake.
-      let wakeOutbox = () => {};
+      // The relays start in background(); events committed before that wait for the outbox relay.
+      let deliverOutbox: (events: readonly schema.OutboxRow[]) => void = (events) => {
+        early.push(...events);
+      };
+      const early: schema.OutboxRow[] = [];
       let wakeWebhooks = () => {};
       const addressPolicy = createWebhookAddressPolicy({
         allowPrivate: config.WEBHOOK_ALLOW_PRIVATE_URLS,
@@ -84,10 +87,9 @@ export function createGatewayService(options: GatewayServiceOptions = {}) {
           clock: service.clock,
           logger: service.logger,
         }),
-        // A commit that wrote outbox events may have written webhook deliveries too.
-        wakeOutbox: () => {
-          wakeOutbox();
-          wakeWebhooks();
+        outbox: {
+          holdMs: config.OUTBOX_LEASE_MS,
+          deliver: (events) => deliverOutbox(events),
         },
         webhooks: { secretBox, addressPolicy, wake: () => wakeWebhooks() },
       };
@@ -143,7 +145,8 @@ export function createGatewayService(options: GatewayServiceOptions = {}) {
             leaseMs: config.OUTBOX_LEASE_MS,
             signal: service.shutdownSignal,
           });
-          wakeOutbox = relay.wake;
+          deliverOutbox = relay.deliver;
+          relay.deliver(early.splice(0));
           const webhooks = startWebhookRelay({
             db: service.db,
             clock: service.clock,

@@ -93,6 +93,11 @@ const blocklistReasons = {
   PAYMENT_METHOD: "blocklist_payment_method",
 } as const satisfies Record<BlocklistEntryTypeName, string>;
 
+/** The reason a match of a blocklist entry of this type is given as. */
+export function blocklistReasonOf(type: BlocklistEntryTypeName): string {
+  return blocklistReasons[type];
+}
+
 const velocityReasons = {
   ip: "velocity_ip",
   email: "velocity_email",

@@ -48,17 +48,27 @@ const untouched = (id: string) =>
  * with. Recording is insert-if-absent, so a repeated request finds the first decision.
  */
 export const sandboxRepository = {
-  /** Records the charge unless one with its id exists; resolves with the one that exists now. */
-  async recordCharge(db: ChannelDatabase, charge: NewSandboxCharge): Promise<SandboxChargeRow> {
-    const [inserted] = await db
-      .insert(sandboxCharges)
-      .values(charge)
-      .onConflictDoNothing()
-      .returning();
-    if (inserted) return inserted;
-    const existing = await sandboxRepository.findCharge(db, charge.id);
-    if (!existing) throw new Error("sandbox charge vanished between conflict and read");
-    return existing;
+  /**
+   * Records the charge unless one with its id exists; resolves with the one that exists now.
+   * `alongside` runs in the same transaction with that charge (the channel's own record of it).
+   */
+  async recordCharge(
+    db: ChannelDatabase,
+    charge: NewSandboxCharge,
+    alongside?: (tx: ChannelDatabase, recorded: SandboxChargeRow) => Promise<void>,
+  ): Promise<SandboxChargeRow> {
+    const record = async (on: ChannelDatabase) => {
+      const [inserted] = await on
+        .insert(sandboxCharges)
+        .values(charge)
+        .onConflictDoNothing()
+        .returning();
+      const recorded = inserted ?? (await sandboxRepository.findCharge(on, charge.id));
+      if (!recorded) throw new Error("sandbox charge vanished between conflict and read");
+      await alongside?.(on, recorded);
+      return recorded;
+    };
+    return alongside ? db.transaction(record) : record(db);
   },
 
   /**

@@ -64,8 +64,10 @@ export async function charge(
 }
 
 /**
- * Asks the provider and records its answer. A provider that throws leaves the charge PENDING:
- * its outcome is unknown, and GetCharge or a repeated Charge asks the provider again later.
+ * Asks the provider and records its answer: in the provider's own transaction when it keeps
+ * its record in this database (the sandbox), else after the call. A provider that throws
+ * leaves the charge PENDING: its outcome is unknown, and GetCharge or a repeated Charge asks
+ * the provider again later.
  */
 async function chargeAtProvider(
   context: ChannelContext,
@@ -73,6 +75,7 @@ async function chargeAtProvider(
   charge: ChargeRow,
   call: HandlerContext,
 ): Promise<ChargeRow> {
+  let settled: ChargeRow | undefined;
   const outcome = await provider.charge(
     {
       chargeId: charge.id,
@@ -83,12 +86,15 @@ async function chargeAtProvider(
       description: charge.description,
     },
     boundedProviderCall(call, context.providerCallTimeoutMs),
+    async (tx, decision) => {
+      settled = await chargeRepository.settle(tx, charge.id, decision, context.clock.now());
+    },
   );
   const at = context.clock.now();
   if (outcome.status === "UNAVAILABLE") {
     return chargeRepository.release(context.db, charge.id, outcome.message, at);
   }
-  return chargeRepository.settle(context.db, charge.id, outcome, at);
+  return settled ?? chargeRepository.settle(context.db, charge.id, outcome, at);
 }
 
 /** The outcome of a charge some other call claimed: awaited when it runs here, else asked for. */

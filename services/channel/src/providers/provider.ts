@@ -1,4 +1,5 @@
 import type { Secret } from "@kassa/platform";
+import type { ChannelDatabase } from "../db/channel-database.js";
 
 /**
  * A payment provider (a "channel") as the channel service sees it. The service persists its
@@ -27,7 +28,18 @@ export interface Provider {
   /** True when it moves no real money. */
   readonly testMode: boolean;
 
-  charge(request: ProviderChargeRequest, call: ProviderCall): Promise<ProviderOutcome>;
+  /**
+   * `settle`, when given, is the service's write of the decision: a provider that keeps its
+   * own record in the service's database (the sandbox) may run it in the transaction that
+   * records its decision, so both commit together (a crash leaves neither: nothing charged,
+   * the claim still PENDING). A provider that does not call it leaves the write to the
+   * service, after the call.
+   */
+  charge(
+    request: ProviderChargeRequest,
+    call: ProviderCall,
+    settle?: SettleDecision,
+  ): Promise<ProviderOutcome>;
   getCharge(chargeId: string): Promise<ProviderOutcome | undefined>;
   refund(request: ProviderRefundRequest, call: ProviderCall): Promise<ProviderOutcome>;
   getRefund(refundId: string): Promise<ProviderOutcome | undefined>;
@@ -52,6 +64,9 @@ export interface Provider {
    */
   verifyNotification?(headers: NotificationHeaders, rawBody: Buffer): ProviderNotification;
 }
+
+/** The service's write of a provider's decision, in the transaction `tx` (see `charge`). */
+export type SettleDecision = (tx: ChannelDatabase, decision: ProviderDecision) => Promise<void>;
 
 /** Request headers by lower-case name. */
 export type NotificationHeaders = Readonly<Record<string, string | undefined>>;

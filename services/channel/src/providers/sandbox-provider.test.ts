@@ -38,6 +38,27 @@ const chargeRequest = (paymentMethod = "tok_visa") => ({
 });
 
 describe("sandbox provider", () => {
+  it("commits the service's record of a charge with its own, or neither: a failed write charges nothing", async () => {
+    const { sandbox } = sandboxWith();
+    const charged = chargeRequest();
+    const settled: string[] = [];
+    const outcome = await sandbox.charge(charged, noDeadline, async (_tx, decision) => {
+      settled.push(decision.status);
+    });
+    expect(outcome.status).toBe("SUCCEEDED");
+    expect(settled).toEqual(["SUCCEEDED"]);
+
+    // The service's write fails (its process dies, its database refuses): the sandbox's own
+    // record goes with it, so nothing was charged and the claim is released later.
+    const lost = chargeRequest();
+    await expect(
+      sandbox.charge(lost, noDeadline, async () => {
+        throw new Error("the channel's write failed");
+      }),
+    ).rejects.toThrow("the channel's write failed");
+    expect(await sandbox.getCharge(lost.chargeId)).toBeUndefined();
+  });
+
   it("adds SANDBOX_LATENCY_MS to every call", async () => {
     const { sandbox, waits } = sandboxWith({ latencyMs: 40 });
     const charge = chargeRequest();

@@ -5,6 +5,7 @@ import type { SandboxAuthorizationRow, SandboxChargeRow, SandboxRefundRow } from
 import type {
   Provider,
   ProviderAuthorizationOutcome,
+  ProviderDecision,
   ProviderOutcome,
   ProviderVoidOutcome,
 } from "./provider.js";
@@ -236,22 +237,27 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
     currencies: sandboxCurrencies,
     testMode: true,
 
-    async charge(request, call) {
+    async charge(request, call, settle) {
       if (!(await travel(call.signal))) return unavailable("the caller went away first");
       if (failureRate > 0 && random() < failureRate) return unavailable("a simulated outage");
       const behaviour = tokens[request.paymentMethod.reveal()] ?? unknownToken;
       if (behaviour.kind === "unavailable") return unavailable("a simulated outage");
       if (behaviour.notifiesLater) return pendingCharge(request, behaviour);
-      const charge = await sandboxRepository.recordCharge(db, {
-        id: request.chargeId,
-        amount: request.amount,
-        currency: request.currency,
-        outcome: behaviour.decline ? "FAILED" : "SUCCEEDED",
-        failureCode: behaviour.decline?.code ?? null,
-        failureMessage: behaviour.decline?.message ?? null,
-        declinesRefunds: behaviour.declinesRefunds ?? false,
-        createdAt: clock.now(),
-      });
+      const charge = await sandboxRepository.recordCharge(
+        db,
+        {
+          id: request.chargeId,
+          amount: request.amount,
+          currency: request.currency,
+          outcome: behaviour.decline ? "FAILED" : "SUCCEEDED",
+          failureCode: behaviour.decline?.code ?? null,
+          failureMessage: behaviour.decline?.message ?? null,
+          declinesRefunds: behaviour.declinesRefunds ?? false,
+          createdAt: clock.now(),
+        },
+        // The service's record of the decision commits with the sandbox's own.
+        settle && ((tx, recorded) => settle(tx, decisionOf(recorded))),
+      );
       if (behaviour.holdsAnswer) await holdAnswer(call);
       return outcomeOf(charge);
     },
@@ -403,6 +409,13 @@ function outcomeOf(
   if (record.outcome === "SUCCEEDED") return { status: "SUCCEEDED", reference: record.id };
   if (record.outcome === "PENDING") return { status: "PENDING", reference: record.id };
   return declineOf(record);
+}
+
+/** A recorded charge's decision (a recorded charge was reached, so never UNAVAILABLE). */
+function decisionOf(record: SandboxChargeRow): ProviderDecision {
+  const outcome = outcomeOf(record);
+  if (outcome.status === "UNAVAILABLE") throw new Error(`sandbox charge ${record.id} unreached`);
+  return outcome;
 }
 
 function declineOf(

@@ -13,21 +13,28 @@ import { webhookEndpointRepository } from "./webhook-endpoint-repository.js";
  * never deleted.
  */
 export const eventRepository = {
-  /** Stores the event and its deliveries (due at once) in the caller's transaction. */
-  async record(tx: GatewayDatabase, event: NewEvent, at: Date): Promise<EventRow> {
+  /**
+   * Stores the event and its deliveries (due at once) in the caller's transaction; resolves
+   * with the event and how many deliveries it has.
+   */
+  async record(
+    tx: GatewayDatabase,
+    event: NewEvent,
+    at: Date,
+  ): Promise<{ event: EventRow; deliveries: number }> {
     const [row] = await tx
       .insert(events)
       .values({ ...event, id: createId("evt"), apiVersion: eventApiVersion, createdAt: at })
       .returning();
     if (!row) throw new Error("event insert returned no row");
     const endpoints = await webhookEndpointRepository.subscribedTo(tx, row.merchantId, row.type);
-    await webhookDeliveryRepository.create(
+    const deliveries = await webhookDeliveryRepository.create(
       tx,
       row,
       endpoints.map((endpoint) => endpoint.id),
       at,
     );
-    return row;
+    return { event: row, deliveries: deliveries.length };
   },
 
   /** The merchant's event; another merchant's is as absent as a missing one. Without a merchant, any. */

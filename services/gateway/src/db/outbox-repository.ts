@@ -14,61 +14,67 @@ export interface OutboxBacklog {
 
 /**
  * The transactional outbox. Events are written in the transaction of the state change they
- * follow from; relays claim due ones with FOR UPDATE SKIP LOCKED (so replicas never take the
+ * follow from, held for the process that wrote them to deliver; relays claim due ones (held
+ * ones whose writer died, retries) with FOR UPDATE SKIP LOCKED (so replicas never take the
  * same row) and hide them for a lease while delivering outside any transaction. Rows are
  * never deleted.
  */
 export const outboxRepository = {
   /**
-   * Stores events in the caller's transaction, due at once, with the `traceparent` of the
-   * span writing them: their delivery, however late, links back to that trace.
+   * Stores events in the caller's transaction, with the `traceparent` of the span writing
+   * them: their delivery, however late, links back to that trace. They are due at once, or,
+   * with `heldForMs`, only after it: the writer delivers them itself as soon as it commits
+   * (no claim needed), and no relay takes them unless the writer dies first, when they come
+   * due as a lapsed lease does. Resolves with the stored rows, for the writer to deliver.
    */
-  async enqueue(tx: GatewayDatabase, events: readonly NewOutboxEvent[], at: Date): Promise<void> {
-    if (events.length === 0) return;
+  async enqueue(
+    tx: GatewayDatabase,
+    events: readonly NewOutboxEvent[],
+    at: Date,
+    options: { heldForMs?: number } = {},
+  ): Promise<OutboxRow[]> {
+    if (events.length === 0) return [];
     const traceparent = activeTraceparent() ?? null;
-    await tx
+    const dueAt = new Date(at.getTime() + (options.heldForMs ?? 0));
+    return tx
       .insert(outbox)
-      .values(events.map((event) => ({ ...event, traceparent, nextAttemptAt: at, createdAt: at })));
+      .values(
+        events.map((event) => ({ ...event, traceparent, nextAttemptAt: dueAt, createdAt: at })),
+      )
+      .returning();
   },
 
   /**
-   * Claims up to `limit` due events and hides them until `now + leaseMs`: a relay that dies
-   * mid-delivery lets them come back; one that finishes marks them delivered or reschedules.
-   * Events of the kinds in `waiting` (their target is not serving) are left where they are.
+   * Claims up to `limit` due events and hides them until `now + leaseMs`, in one statement: a
+   * relay that dies mid-delivery lets them come back; one that finishes marks them delivered
+   * or reschedules. Events of the kinds in `waiting` (their target is not serving) are left
+   * where they are.
    */
-  async claimDue(
+  claimDue(
     db: GatewayDatabase,
     now: Date,
     limit: number,
     leaseMs: number,
     waiting: readonly string[] = [],
   ): Promise<OutboxRow[]> {
-    return db.transaction(async (tx) => {
-      const due = await tx
-        .select({ id: outbox.id })
-        .from(outbox)
-        .where(
-          and(
-            eq(outbox.status, "PENDING"),
-            lte(outbox.nextAttemptAt, now),
-            waiting.length > 0 ? notInArray(outbox.kind, [...waiting]) : undefined,
-          ),
-        )
-        .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
-        .limit(limit)
-        .for("update", { skipLocked: true });
-      if (due.length === 0) return [];
-      return tx
-        .update(outbox)
-        .set({ nextAttemptAt: new Date(now.getTime() + leaseMs) })
-        .where(
-          inArray(
-            outbox.id,
-            due.map((row) => row.id),
-          ),
-        )
-        .returning();
-    });
+    const due = db
+      .select({ id: outbox.id })
+      .from(outbox)
+      .where(
+        and(
+          eq(outbox.status, "PENDING"),
+          lte(outbox.nextAttemptAt, now),
+          waiting.length > 0 ? notInArray(outbox.kind, [...waiting]) : undefined,
+        ),
+      )
+      .orderBy(asc(outbox.nextAttemptAt), asc(outbox.id))
+      .limit(limit)
+      .for("update", { skipLocked: true });
+    return db
+      .update(outbox)
+      .set({ nextAttemptAt: new Date(now.getTime() + leaseMs) })
+      .where(inArray(outbox.id, due))
+      .returning();
   },
 
   /** Marks events delivered, all in one statement. */

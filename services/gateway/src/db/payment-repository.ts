@@ -4,7 +4,12 @@ import type { Failure } from "../failure-catalogue.js";
 import { paymentEventOf } from "../webhooks/webhook-events.js";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type PaymentRow, payments } from "./schema.js";
-import { type TransitionCause, transitionRepository } from "./transition-repository.js";
+import {
+  lockedStatusUpdate,
+  type TransitionCause,
+  type TransitionEffects,
+  transitionRepository,
+} from "./transition-repository.js";
 
 /** A payment to record, as CreatePayment validated it. */
 export type NewPayment = Pick<
@@ -143,11 +148,18 @@ export const paymentRepository = {
     channelPaymentId: string,
     at: Date,
     cause: TransitionCause,
+    effects?: TransitionEffects,
   ): Promise<PaymentRow | undefined> {
-    return transitionPayment(tx, id, ["PROCESSING"], "SUCCEEDED", cause, at, {
-      channelPaymentId,
-      capturedAt: at,
-    });
+    return transitionPayment(
+      tx,
+      id,
+      ["PROCESSING"],
+      "SUCCEEDED",
+      cause,
+      at,
+      { channelPaymentId, capturedAt: at },
+      effects,
+    );
   },
 
   /** PROCESSING → REQUIRES_CAPTURE with the channel's authorization id: a manual payment, held. */
@@ -157,10 +169,18 @@ export const paymentRepository = {
     authorizationId: string,
     at: Date,
     cause: TransitionCause,
+    effects?: TransitionEffects,
   ): Promise<PaymentRow | undefined> {
-    return transitionPayment(tx, id, ["PROCESSING"], "REQUIRES_CAPTURE", cause, at, {
-      channelPaymentId: authorizationId,
-    });
+    return transitionPayment(
+      tx,
+      id,
+      ["PROCESSING"],
+      "REQUIRES_CAPTURE",
+      cause,
+      at,
+      { channelPaymentId: authorizationId },
+      effects,
+    );
   },
 
   /**
@@ -235,13 +255,23 @@ export const paymentRepository = {
     failure: Failure & { riskScore?: number; channelPaymentId?: string },
     at: Date,
     cause: TransitionCause,
+    effects?: TransitionEffects,
   ): Promise<PaymentRow | undefined> {
-    return transitionPayment(tx, id, ["PENDING", "PROCESSING", "CAPTURING"], "FAILED", cause, at, {
-      failureCode: failure.code,
-      failureMessage: failure.message,
-      ...(failure.riskScore !== undefined && { riskScore: failure.riskScore }),
-      ...(failure.channelPaymentId && { channelPaymentId: failure.channelPaymentId }),
-    });
+    return transitionPayment(
+      tx,
+      id,
+      ["PENDING", "PROCESSING", "CAPTURING"],
+      "FAILED",
+      cause,
+      at,
+      {
+        failureCode: failure.code,
+        failureMessage: failure.message,
+        ...(failure.riskScore !== undefined && { riskScore: failure.riskScore }),
+        ...(failure.channelPaymentId && { channelPaymentId: failure.channelPaymentId }),
+      },
+      effects,
+    );
   },
 
   /**
@@ -308,22 +338,20 @@ function transitionPayment(
   cause: TransitionCause,
   at: Date,
   changes: Partial<Omit<PaymentRow, "id" | "status" | "updatedAt">>,
+  effects?: TransitionEffects,
 ): Promise<PaymentRow | undefined> {
-  return transitionRepository.transition(db, {
-    subject: "payment",
-    from,
-    cause,
-    at,
-    lock: (tx) => paymentRepository.lock(tx, id),
-    write: async (tx) => {
-      const [row] = await tx
-        .update(payments)
-        .set({ ...changes, status: to, updatedAt: at })
-        .where(and(eq(payments.id, id), inArray(payments.status, [...from])))
-        .returning();
-      return row;
+  return transitionRepository.transition(
+    db,
+    {
+      subject: "payment",
+      from,
+      cause,
+      at,
+      write: (tx) =>
+        lockedStatusUpdate(tx, payments, id, from, { ...changes, status: to, updatedAt: at }),
+      paymentIdOf: (row) => row.id,
+      eventOf: paymentEventOf,
     },
-    paymentIdOf: (row) => row.id,
-    eventOf: paymentEventOf,
-  });
+    effects,
+  );
 }

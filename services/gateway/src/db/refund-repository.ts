@@ -4,7 +4,11 @@ import type { Failure } from "../failure-catalogue.js";
 import { refundEventOf } from "../webhooks/webhook-events.js";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type RefundRow, refunds } from "./schema.js";
-import { type TransitionCause, transitionRepository } from "./transition-repository.js";
+import {
+  lockedStatusUpdate,
+  type TransitionCause,
+  transitionRepository,
+} from "./transition-repository.js";
 
 /** A refund to reserve, as CreateRefund validated it. */
 export type NewRefund = Pick<
@@ -185,15 +189,8 @@ function transitionRefund(
     from: ["PENDING"],
     cause,
     at,
-    lock: (tx) => refundRepository.lock(tx, id),
-    write: async (tx) => {
-      const [row] = await tx
-        .update(refunds)
-        .set({ ...changes, status: to, updatedAt: at })
-        .where(and(eq(refunds.id, id), eq(refunds.status, "PENDING")))
-        .returning();
-      return row;
-    },
+    write: (tx) =>
+      lockedStatusUpdate(tx, refunds, id, ["PENDING"], { ...changes, status: to, updatedAt: at }),
     paymentIdOf: (row) => row.paymentId,
     eventOf: refundEventOf,
   });

@@ -1,8 +1,13 @@
-import { and, asc, eq, gt, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, inArray, type SQL } from "drizzle-orm";
 import type { NewEvent } from "../webhooks/webhook-events.js";
 import { eventRepository } from "./event-repository.js";
 import type { GatewayDatabase } from "./gateway-database.js";
-import { type StatusTransitionRow, statusTransitions } from "./schema.js";
+import {
+  type payments,
+  type refunds,
+  type StatusTransitionRow,
+  statusTransitions,
+} from "./schema.js";
 
 /** Why a status changed and who changed it, as the history records it. */
 export interface TransitionCause {
@@ -10,6 +15,14 @@ export interface TransitionCause {
   readonly reason: string;
   /** `request:<request id>` for a merchant's or operator's call, or a worker's name. */
   readonly actor: string;
+}
+
+/**
+ * What a transition wrote besides the subject and its history, counted for a caller that acts
+ * after the commit (the webhook relay is woken only when a delivery was written).
+ */
+export interface TransitionEffects {
+  webhookDeliveries: number;
 }
 
 /** Who made a transition, spelled the same way everywhere. */
@@ -33,10 +46,12 @@ export interface Transition<Row extends Subject> {
   readonly from: readonly Row["status"][];
   readonly cause: TransitionCause;
   readonly at: Date;
-  /** Reads the subject and locks it until the transaction ends. */
-  lock(tx: GatewayDatabase): Promise<Row | undefined>;
-  /** The guarded update to the new status; undefined when it did not apply. */
-  write(tx: GatewayDatabase): Promise<Row | undefined>;
+  /**
+   * The guarded update to the new status, in one statement that first locks the subject
+   * (`SELECT … FOR UPDATE`) and reports the status it held then, which under the lock is the
+   * status the update replaced; undefined when the subject is not in `from`.
+   */
+  write(tx: GatewayDatabase): Promise<{ row: Row; from: Row["status"] } | undefined>;
   /** The payment the subject is, or belongs to. */
   paymentIdOf(row: Row): string;
   /** The event a merchant hears of this change by, if it is one they care about. */
@@ -53,32 +68,35 @@ export interface Transition<Row extends Subject> {
 export const transitionRepository = {
   /**
    * Changes a subject's status and records the transition, in one transaction (a savepoint
-   * when `db` is one already). The subject is locked first, so the recorded `from` is the
-   * status the update replaced; a subject not in `from` (a duplicate finish, a racing
+   * when `db` is one already). The update locks the subject before it writes, so the recorded
+   * `from` is the status it replaced; a subject not in `from` (a duplicate finish, a racing
    * replica) is left alone and no row is written. The transition's event, if it makes one,
    * is written with it.
    */
   transition<Row extends Subject>(
     db: GatewayDatabase,
     transition: Transition<Row>,
+    effects?: TransitionEffects,
   ): Promise<Row | undefined> {
     return db.transaction(async (tx) => {
-      const current = await transition.lock(tx);
-      if (!current || !transition.from.includes(current.status)) return undefined;
-      const changed = await transition.write(tx);
-      if (!changed) return undefined;
+      const written = await transition.write(tx);
+      if (!written) return undefined;
+      const { row: changed, from } = written;
       await tx.insert(statusTransitions).values({
         subject: transition.subject,
         subjectId: changed.id,
         paymentId: transition.paymentIdOf(changed),
-        fromStatus: current.status,
+        fromStatus: from,
         toStatus: changed.status,
         reason: transition.cause.reason,
         actor: transition.cause.actor,
         occurredAt: transition.at,
       });
-      const event = transition.eventOf(current.status, changed);
-      if (event) await eventRepository.record(tx, event, transition.at);
+      const event = transition.eventOf(from, changed);
+      if (event) {
+        const { deliveries } = await eventRepository.record(tx, event, transition.at);
+        if (effects) effects.webhookDeliveries += deliveries;
+      }
       return changed;
     });
   },
@@ -124,3 +142,48 @@ export const transitionRepository = {
       .limit(limit);
   },
 };
+
+/** A table whose rows have a status history: payments and refunds. */
+type SubjectTable = typeof payments | typeof refunds;
+
+/**
+ * The `write` of a {@link Transition} for a row of `table`: one statement that locks the row
+ * (`SELECT … FOR UPDATE` in a CTE), then sets `changes` and the new status only if the status
+ * it holds is one of `from`, returning the row and that status. Under READ COMMITTED the
+ * update re-reads a row changed meanwhile, and the lock is already held, so the status it
+ * returns is the one it replaced.
+ */
+export async function lockedStatusUpdate<Table extends SubjectTable>(
+  tx: GatewayDatabase,
+  table: Table,
+  id: string,
+  from: readonly Table["$inferSelect"]["status"][],
+  changes: Partial<Table["$inferInsert"]>,
+): Promise<{ row: Table["$inferSelect"]; from: Table["$inferSelect"]["status"] } | undefined> {
+  // Both tables have the columns used here; drizzle cannot see that through the union.
+  const subject = table as typeof payments;
+  const before = tx
+    .$with("before")
+    .as(
+      tx
+        .select({ id: subject.id, status: subject.status })
+        .from(subject)
+        .where(eq(subject.id, id))
+        .for("update"),
+    );
+  const [written] = await tx
+    .with(before)
+    .update(subject)
+    .set(changes as Partial<typeof payments.$inferInsert>)
+    .from(before)
+    .where(
+      and(
+        eq(subject.id, before.id),
+        inArray(subject.status, [...from] as (typeof payments.$inferSelect)["status"][]),
+      ),
+    )
+    .returning({ row: subject, from: before.status });
+  return written as
+    | { row: Table["$inferSelect"]; from: Table["$inferSelect"]["status"] }
+    | undefined;
+}

@@ -305,12 +305,13 @@ async function abandoned(
   const payment = await paymentRepository.find(context.db, pending.merchantId, pending.id);
   if (!payment) throw new Error(`payment ${pending.id} vanished`);
   if (orderId && payment.orderId === null) {
-    await outboxRepository.enqueue(
+    const cancelling = await outboxRepository.enqueue(
       context.db,
       [outboxEvents.orderCancelled({ ...payment, orderId }, `payment ${payment.status}`)],
       context.clock.now(),
+      { heldForMs: context.outbox.holdMs },
     );
-    context.wakeOutbox();
+    context.outbox.deliver(cancelling);
   }
   return payment;
 }

@@ -17,6 +17,7 @@ import { outboxRepository } from "../db/outbox-repository.js";
 import * as schema from "../db/schema.js";
 import { createGatewayMetrics } from "../gateway-metrics.js";
 import { gatewayService } from "../server.js";
+import type { NewOutboxEvent } from "./outbox-payloads.js";
 import { startOutboxRelay } from "./outbox-relay.js";
 
 // The relay against a real gateway database, with the two target services scripted: what
@@ -40,7 +41,9 @@ afterEach(() => {
 });
 
 /** A relay whose order and accounting count their calls; order answers `orderAnswer`. */
-function startRelay(options: { orderAnswer?: () => Promise<object>; maxAttempts?: number } = {}) {
+function startRelay(
+  options: { orderAnswer?: () => Promise<object>; maxAttempts?: number; leaseMs?: number } = {},
+) {
   const calls = { order: 0, accounting: 0 };
   const order = {
     async markOrderPaid() {
@@ -77,10 +80,10 @@ function startRelay(options: { orderAnswer?: () => Promise<object>; maxAttempts?
     maxAttempts: options.maxAttempts ?? 5,
     backoffInitialMs: 10,
     backoffMaxMs: 10,
-    leaseMs: 30_000,
+    leaseMs: options.leaseMs ?? 30_000,
     signal: stop.signal,
   });
-  return { calls, health, wake: relay.wake };
+  return { calls, health, wake: relay.wake, deliver: relay.deliver };
 }
 
 const stored = async (subjectId: string, kind: string) => {
@@ -91,31 +94,35 @@ const stored = async (subjectId: string, kind: string) => {
   return row?.kind === kind ? row : undefined;
 };
 
-/** Stores an event as a saga would, then wakes the relay as the saga's commit does. */
+/** An event of `kind` about the payment `subjectId`, with a payload its target accepts. */
+const eventFor = (kind: "order.paid" | "ledger.payment", subjectId: string): NewOutboxEvent =>
+  kind === "order.paid"
+    ? { kind, subjectId, payload: { orderId: "ord_1", paymentId: subjectId } }
+    : {
+        kind,
+        subjectId,
+        payload: {
+          paymentId: subjectId,
+          merchantId: "mer_1",
+          amount: "100",
+          currency: "USD",
+          occurredAt: new Date().toISOString(),
+        },
+      };
+
+/** A ledger event as a saga writes it: held for its writer to deliver. */
+const held = (subjectId: string, heldForMs: number) =>
+  outboxRepository.enqueue(handle.db, [eventFor("ledger.payment", subjectId)], new Date(), {
+    heldForMs,
+  });
+
+/** Stores an event due at once, then wakes the relay. */
 const enqueue = async (
   relay: { wake(): void },
   kind: "order.paid" | "ledger.payment",
   subjectId: string,
 ) => {
-  await outboxRepository.enqueue(
-    handle.db,
-    [
-      kind === "order.paid"
-        ? { kind, subjectId, payload: { orderId: "ord_1", paymentId: subjectId } }
-        : {
-            kind,
-            subjectId,
-            payload: {
-              paymentId: subjectId,
-              merchantId: "mer_1",
-              amount: "100",
-              currency: "USD",
-              occurredAt: new Date().toISOString(),
-            },
-          },
-    ],
-    new Date(),
-  );
+  await outboxRepository.enqueue(handle.db, [eventFor(kind, subjectId)], new Date());
   relay.wake();
 };
 
@@ -175,5 +182,37 @@ describe("outbox relay and its targets' health", () => {
       });
     });
     expect(relay.calls.order).toBe(3);
+  });
+
+  it("delivers events its process just committed at once, with no round, and marks them", async () => {
+    const relay = startRelay();
+    relay.health.accounting.become("serving");
+    relay.deliver(await held("pay_delivered_at_once", 30_000));
+    // The poll is ten minutes and nobody wakes the relay: only the direct delivery can send it.
+    await eventually(async () =>
+      expect(await stored("pay_delivered_at_once", "ledger.payment")).toMatchObject({
+        status: "DELIVERED",
+        attempts: 1,
+      }),
+    );
+    expect(relay.calls.accounting).toBe(1);
+  });
+
+  it("leaves a held event alone until its hold lapses, then delivers it (its writer died)", async () => {
+    const relay = startRelay();
+    relay.health.accounting.become("serving");
+    // Written held, and never handed to deliver(): the process that wrote it is gone.
+    await held("pay_writer_died", 1500);
+    relay.wake();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    relay.wake();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(relay.calls.accounting).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await eventually(async () => {
+      relay.wake();
+      expect((await stored("pay_writer_died", "ledger.payment"))?.status).toBe("DELIVERED");
+    });
+    expect(relay.calls.accounting).toBe(1);
   });
 });

@@ -33,6 +33,12 @@ export interface OutboxRelayOptions {
   backoffInitialMs: number;
   backoffMaxMs: number;
   leaseMs: number;
+  /**
+   * At most how long a delivered event waits to be marked DELIVERED with others (in the next
+   * round's claim transaction). Default 1000 ms, or the poll interval when that is shorter:
+   * well inside the lease, so no other relay sends it again meanwhile.
+   */
+  markWithinMs?: number;
   /** Stops the relay after its current round. */
   signal: AbortSignal;
   /** Where jitter comes from; tests may fix it. */
@@ -41,9 +47,16 @@ export interface OutboxRelayOptions {
 
 /** A running relay. */
 export interface OutboxRelay {
-  /** Looks for due events now instead of at the next poll (called after every commit that adds some). */
+  /** Looks for due events now instead of at the next poll. */
   wake(): void;
-  /** Resolves once the relay has stopped. */
+  /**
+   * Delivers events this process has just committed, held (see `outboxRepository.enqueue`)
+   * for `leaseMs`, at once and without claiming them: the hold is their lease. Not awaited by
+   * the caller; a delivery that fails is rescheduled as a claimed one would be, and one a
+   * crash cuts short comes due when the hold lapses.
+   */
+  deliver(events: readonly OutboxRow[]): void;
+  /** Resolves once the relay has stopped (and the deliveries it started have ended). */
   readonly stopped: Promise<void>;
 }
 
@@ -57,14 +70,18 @@ const permanentCodes = new Set([
 ]);
 
 /**
- * Delivers outbox events: claims due rows (FOR UPDATE SKIP LOCKED, so any number of gateway
- * replicas can run one), calls their idempotent target RPCs outside any transaction, then marks
- * each delivered, or reschedules it with exponential backoff and jitter. A target that is not
- * serving (still starting, restarting, draining) is not called at all: its events wait, and the
- * relay wakes when it reports SERVING; a target whose breaker is open postpones them, again
- * without spending an attempt. An event whose
- * attempts run out, or that a target refuses for good, becomes EXHAUSTED: never dropped, counted
- * in `/metrics` and turning health degraded until an operator looks.
+ * Delivers outbox events: those its own process just committed, at once
+ * ({@link OutboxRelay.deliver}), and due rows it claims (FOR UPDATE SKIP LOCKED, so any number
+ * of gateway replicas can run one); it calls their idempotent target RPCs outside any
+ * transaction, then marks each delivered, or reschedules it with exponential backoff and
+ * jitter. Delivered events are marked together, in one statement in the transaction of the next
+ * round's claim, so a payment's events cost no commit of their own; until then their hold or
+ * lease keeps other relays away, and a relay that dies first only lets them be delivered again
+ * (their targets are idempotent). A target that is not serving (still starting, restarting,
+ * draining) is not called at all: its events wait, and the relay wakes when it reports SERVING;
+ * a target whose breaker is open postpones them, again without spending an attempt. An event
+ * whose attempts run out, or that a target refuses for good, becomes EXHAUSTED: never dropped,
+ * counted in `/metrics` and turning health degraded until an operator looks.
  */
 export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { db, clock, logger, metrics, signal } = options;
@@ -162,18 +179,46 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     });
   }
 
+  // Delivered, not yet marked: marked by the next round (one comes within `markWithinMs`), or
+  // when the relay stops.
+  let unmarked: bigint[] = [];
+  let markTimer: NodeJS.Timeout | undefined;
+  const delivering = new Set<Promise<void>>();
+  const markWithinMs = Math.min(options.markWithinMs ?? 1000, options.pollIntervalMs);
+
+  /** Claims due events, marking those delivered since the last round in the same transaction. */
+  const claim = async (): Promise<OutboxRow[]> => {
+    const marks = unmarked;
+    unmarked = [];
+    clearTimeout(markTimer);
+    markTimer = undefined;
+    const now = clock.now();
+    const due = (on: GatewayDatabase) =>
+      outboxRepository.claimDue(on, now, options.batchSize, options.leaseMs, waitingKinds());
+    if (marks.length === 0) return due(db);
+    try {
+      return await db.transaction(async (tx) => {
+        await outboxRepository.delivered(tx, marks, now);
+        return due(tx);
+      });
+    } catch (error) {
+      unmarked.push(...marks);
+      throw error;
+    }
+  };
+
+  const deliverAll = async (events: readonly OutboxRow[]): Promise<void> => {
+    const delivered = (await Promise.all(events.map(deliver))).filter((id) => id !== undefined);
+    if (delivered.length === 0) return;
+    unmarked.push(...delivered);
+    markTimer ??= setTimeout(between.wake, markWithinMs);
+  };
+
   const run = async () => {
     while (!signal.aborted) {
       try {
-        const batch = await outboxRepository.claimDue(
-          db,
-          clock.now(),
-          options.batchSize,
-          options.leaseMs,
-          waitingKinds(),
-        );
-        const delivered = (await Promise.all(batch.map(deliver))).filter((id) => id !== undefined);
-        await outboxRepository.delivered(db, delivered, clock.now());
+        const batch = await claim();
+        await deliverAll(batch);
         await refreshBacklog();
         // A full batch means more may be due: go again without waiting.
         if (batch.length === options.batchSize) continue;
@@ -182,7 +227,34 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       }
       await between.pause(options.pollIntervalMs);
     }
+    await Promise.allSettled(delivering);
+    clearTimeout(markTimer);
+    await outboxRepository
+      .delivered(db, unmarked, clock.now())
+      .catch((error: unknown) =>
+        logger.warn({ err: error }, "outbox deliveries not marked; they will be sent again"),
+      );
   };
 
-  return { wake: between.wake, stopped: run() };
+  /** Held events: a target that is not serving makes them due now, for the rounds to deliver. */
+  const deliverHeld = async (events: readonly OutboxRow[]): Promise<void> => {
+    const waiting = new Set<string>(waitingKinds());
+    const now = clock.now();
+    for (const event of events.filter((held) => waiting.has(held.kind))) {
+      await outboxRepository.postpone(db, event.id, now);
+    }
+    await deliverAll(events.filter((held) => !waiting.has(held.kind)));
+  };
+
+  const deliverCommitted = (events: readonly OutboxRow[]) => {
+    if (events.length === 0) return;
+    const task = deliverHeld(events)
+      .catch((error: unknown) =>
+        logger.error({ err: error }, "outbox delivery failed; the relay will retry it"),
+      )
+      .finally(() => delivering.delete(task));
+    delivering.add(task);
+  };
+
+  return { wake: between.wake, deliver: deliverCommitted, stopped: run() };
 }

@@ -2,7 +2,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { AuthorizationStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
 import { outboxRepository } from "../db/outbox-repository.js";
 import { paymentRepository } from "../db/payment-repository.js";
-import type { PaymentRow } from "../db/schema.js";
+import type { OutboxRow, PaymentRow } from "../db/schema.js";
 import { channelDecline, type Failure, failure } from "../failure-catalogue.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { outboxEvents } from "../outbox/outbox-events.js";
@@ -156,7 +156,7 @@ export async function voidAtChannel(
  * cancelled. A payment no longer CAPTURING (finished by another replica) is returned as is.
  */
 export async function finishCapture(
-  context: Pick<GatewayContext, "db" | "clock" | "metrics" | "wakeOutbox">,
+  context: Pick<GatewayContext, "db" | "clock" | "metrics" | "outbox" | "webhooks">,
   paymentId: string,
   outcome: CaptureOutcome,
   actor: string,
@@ -166,10 +166,10 @@ export async function finishCapture(
     reason: outcome.kind === "captured" ? "capture succeeded" : outcome.failure.code,
     actor,
   };
-  const { payment, changed } = await context.db.transaction(async (tx) => {
+  const { payment, changed, delivering } = await context.db.transaction(async (tx) => {
     const current = await paymentRepository.lock(tx, paymentId);
     if (!current) throw new Error(`payment ${paymentId} vanished`);
-    if (current.status !== "CAPTURING") return { payment: current, changed: false };
+    if (current.status !== "CAPTURING") return { payment: current, changed: false, delivering: [] };
     const events: NewOutboxEvent[] = [];
     let finished: PaymentRow | undefined;
     if (outcome.kind === "captured") {
@@ -183,11 +183,13 @@ export async function finishCapture(
           outboxEvents.orderCancelled(finished, `capture failed: ${outcome.failure.code}`),
         );
     }
-    if (!finished) return { payment: current, changed: false };
-    await outboxRepository.enqueue(tx, events, at);
-    return { payment: finished, changed: true };
+    if (!finished) return { payment: current, changed: false, delivering: [] };
+    const delivering = await outboxRepository.enqueue(tx, events, at, {
+      heldForMs: context.outbox.holdMs,
+    });
+    return { payment: finished, changed: true, delivering };
   });
-  if (changed) announce(context, payment);
+  if (changed) announce(context, payment, delivering);
   return payment;
 }
 
@@ -198,42 +200,48 @@ export async function finishCapture(
  * as is.
  */
 export async function finishCancel(
-  context: Pick<GatewayContext, "db" | "clock" | "metrics" | "wakeOutbox">,
+  context: Pick<GatewayContext, "db" | "clock" | "metrics" | "outbox" | "webhooks">,
   paymentId: string,
   actor: string,
   reason = "",
 ): Promise<PaymentRow> {
   const at = context.clock.now();
-  const { payment, changed } = await context.db.transaction(async (tx) => {
+  const { payment, changed, delivering } = await context.db.transaction(async (tx) => {
     const current = await paymentRepository.lock(tx, paymentId);
     if (!current) throw new Error(`payment ${paymentId} vanished`);
     if (current.status !== "PENDING" && current.status !== "CANCELLING") {
-      return { payment: current, changed: false };
+      return { payment: current, changed: false, delivering: [] };
     }
     const why = current.status === "CANCELLING" ? (current.cancellationReason ?? "") : reason;
     const cancelled = await paymentRepository.cancel(tx, paymentId, why, at, {
       reason: current.status === "CANCELLING" ? "authorization voided" : "cancelled before sending",
       actor,
     });
-    if (!cancelled) return { payment: current, changed: false };
-    if (cancelled.orderId) {
-      await outboxRepository.enqueue(
-        tx,
-        [outboxEvents.orderCancelled(cancelled, `payment cancelled: ${why || "requested"}`)],
-        at,
-      );
-    }
-    return { payment: cancelled, changed: true };
+    if (!cancelled) return { payment: current, changed: false, delivering: [] };
+    const delivering = cancelled.orderId
+      ? await outboxRepository.enqueue(
+          tx,
+          [outboxEvents.orderCancelled(cancelled, `payment cancelled: ${why || "requested"}`)],
+          at,
+          { heldForMs: context.outbox.holdMs },
+        )
+      : [];
+    return { payment: cancelled, changed: true, delivering };
   });
-  if (changed) announce(context, payment);
+  if (changed) announce(context, payment, delivering);
   return payment;
 }
 
-function announce(context: Pick<GatewayContext, "metrics" | "wakeOutbox">, payment: PaymentRow) {
+function announce(
+  context: Pick<GatewayContext, "metrics" | "outbox" | "webhooks">,
+  payment: PaymentRow,
+  delivering: readonly OutboxRow[],
+) {
   context.metrics.payments.inc({
     status: payment.status,
     channel: payment.channel,
     currency: payment.currency,
   });
-  context.wakeOutbox();
+  context.outbox.deliver(delivering);
+  context.webhooks.wake();
 }

@@ -2,6 +2,7 @@ import { ChargeStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
 import { outboxRepository } from "../db/outbox-repository.js";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { PaymentRow } from "../db/schema.js";
+import type { TransitionEffects } from "../db/transition-repository.js";
 import { channelDecline, type Failure } from "../failure-catalogue.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { outboxEvents } from "../outbox/outbox-events.js";
@@ -27,7 +28,7 @@ export type ChargeOutcome =
  * The history records it with `actor`, and as reason `charge succeeded` or the failure code.
  */
 export async function finishPayment(
-  context: Pick<GatewayContext, "db" | "clock" | "metrics" | "wakeOutbox">,
+  context: Pick<GatewayContext, "db" | "clock" | "metrics" | "outbox" | "webhooks">,
   paymentId: string,
   outcome: ChargeOutcome,
   actor: string,
@@ -41,16 +42,25 @@ export async function finishPayment(
         : outcome.failure.code,
     actor,
   };
-  const { payment, changed } = await context.db.transaction(async (tx) => {
+  // Whether a webhook delivery was written with the change, for the webhook relay to wake.
+  const effects: TransitionEffects = { webhookDeliveries: 0 };
+  const { payment, changed, delivering } = await context.db.transaction(async (tx) => {
     const current = await paymentRepository.lock(tx, paymentId);
     if (!current) throw new Error(`payment ${paymentId} vanished`);
     if (current.status !== "PENDING" && current.status !== "PROCESSING") {
-      return { payment: current, changed: false };
+      return { payment: current, changed: false, delivering: [] };
     }
     let finished: PaymentRow | undefined;
     const events: NewOutboxEvent[] = [];
     if (outcome.kind === "charged") {
-      finished = await paymentRepository.succeed(tx, paymentId, outcome.chargeId, at, cause);
+      finished = await paymentRepository.succeed(
+        tx,
+        paymentId,
+        outcome.chargeId,
+        at,
+        cause,
+        effects,
+      );
       if (finished)
         events.push(outboxEvents.orderPaid(finished), outboxEvents.paymentRecorded(finished, at));
     } else if (outcome.kind === "authorized") {
@@ -60,6 +70,7 @@ export async function finishPayment(
         outcome.authorizationId,
         at,
         cause,
+        effects,
       );
     } else {
       finished = await paymentRepository.fail(
@@ -73,15 +84,18 @@ export async function finishPayment(
         },
         at,
         cause,
+        effects,
       );
       if (finished?.orderId)
         events.push(
           outboxEvents.orderCancelled(finished, `payment failed: ${outcome.failure.code}`),
         );
     }
-    if (!finished) return { payment: current, changed: false };
-    await outboxRepository.enqueue(tx, events, at);
-    return { payment: finished, changed: true };
+    if (!finished) return { payment: current, changed: false, delivering: [] };
+    const delivering = await outboxRepository.enqueue(tx, events, at, {
+      heldForMs: context.outbox.holdMs,
+    });
+    return { payment: finished, changed: true, delivering };
   });
   if (changed) {
     context.metrics.payments.inc({
@@ -89,7 +103,8 @@ export async function finishPayment(
       channel: payment.channel,
       currency: payment.currency,
     });
-    context.wakeOutbox();
+    context.outbox.deliver(delivering);
+    if (effects.webhookDeliveries > 0) context.webhooks.wake();
   }
   return payment;
 }

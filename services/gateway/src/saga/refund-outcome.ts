@@ -44,7 +44,7 @@ export function refundOutcome(
  * with `actor`, and as reason `refund succeeded` or the failure code.
  */
 export async function finishRefund(
-  context: Pick<GatewayContext, "db" | "clock" | "metrics" | "wakeOutbox">,
+  context: Pick<GatewayContext, "db" | "clock" | "metrics" | "outbox" | "webhooks">,
   refundId: string,
   outcome: RefundOutcome,
   actor: string,
@@ -54,10 +54,10 @@ export async function finishRefund(
     reason: outcome.kind === "refunded" ? "refund succeeded" : outcome.failure.code,
     actor,
   };
-  const { refund, changed } = await context.db.transaction(async (tx) => {
+  const { refund, changed, delivering } = await context.db.transaction(async (tx) => {
     const current = await refundRepository.lock(tx, refundId);
     if (!current) throw new Error(`refund ${refundId} vanished`);
-    if (current.status !== "PENDING") return { refund: current, changed: false };
+    if (current.status !== "PENDING") return { refund: current, changed: false, delivering: [] };
     if (outcome.kind === "refunded") {
       const succeeded = await refundRepository.succeed(
         tx,
@@ -66,10 +66,15 @@ export async function finishRefund(
         at,
         cause,
       );
-      if (!succeeded) return { refund: current, changed: false };
+      if (!succeeded) return { refund: current, changed: false, delivering: [] };
       await paymentRepository.addRefunded(tx, succeeded.paymentId, succeeded.amount, at);
-      await outboxRepository.enqueue(tx, [outboxEvents.refundRecorded(succeeded, at)], at);
-      return { refund: succeeded, changed: true };
+      const delivering = await outboxRepository.enqueue(
+        tx,
+        [outboxEvents.refundRecorded(succeeded, at)],
+        at,
+        { heldForMs: context.outbox.holdMs },
+      );
+      return { refund: succeeded, changed: true, delivering };
     }
     const failed = await refundRepository.fail(
       tx,
@@ -81,11 +86,12 @@ export async function finishRefund(
       at,
       cause,
     );
-    return { refund: failed ?? current, changed: failed !== undefined };
+    return { refund: failed ?? current, changed: failed !== undefined, delivering: [] };
   });
   if (changed) {
     context.metrics.refunds.inc({ status: refund.status, currency: refund.currency });
-    context.wakeOutbox();
+    context.outbox.deliver(delivering);
+    context.webhooks.wake();
   }
   return refund;
 }

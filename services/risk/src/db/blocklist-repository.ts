@@ -96,22 +96,22 @@ export const blocklistRepository = {
     at: Date,
   ): Promise<BlocklistEntryRow[]> {
     if (candidates.length === 0) return [];
-    return db
-      .select()
-      .from(blocklistEntries)
-      .where(
-        and(
-          activeAt(at),
-          or(
-            ...candidates.map((candidate) =>
-              and(
-                eq(blocklistEntries.type, candidate.type),
-                eq(blocklistEntries.value, candidate.value.reveal()),
-              ),
-            ),
+    return db.select().from(blocklistEntries).where(blocklistRepository.matching(candidates, at));
+  },
+
+  /** The condition {@link activeMatches} selects by (at least one candidate), for other queries. */
+  matching(candidates: readonly BlocklistCandidate[], at: Date): SQL {
+    return and(
+      activeAt(at),
+      or(
+        ...candidates.map((candidate) =>
+          and(
+            eq(blocklistEntries.type, candidate.type),
+            eq(blocklistEntries.value, candidate.value.reveal()),
           ),
         ),
-      );
+      ),
+    ) as SQL;
   },
 
   /** Reads the entry and locks it until the transaction ends, so removals never race. */

@@ -7,12 +7,12 @@ import {
   RiskDecision,
 } from "@kassa/contracts/kassa/risk/v1/risk_pb";
 import { createId, requestFields, Secret } from "@kassa/platform";
-import { type BlocklistCandidate, blocklistRepository } from "../db/blocklist-repository.js";
+import type { BlocklistCandidate } from "../db/blocklist-repository.js";
 import { decisionRepository } from "../db/decision-repository.js";
 import type { BlocklistEntryTypeName, DecisionRow } from "../db/schema.js";
 import { canonicalEmail } from "../email-address.js";
 import { canonicalIp } from "../ip-address.js";
-import { amountLimitOf, decisionFor, scoreFindings } from "../risk-rules.js";
+import { amountLimitOf, blocklistReasonOf, decisionFor, scoreFindings } from "../risk-rules.js";
 import type { RiskContext } from "./risk-context.js";
 
 const decisions = {
@@ -66,42 +66,55 @@ export async function assess(
     : undefined;
   const at = context.clock.now();
 
-  // Load what the rules look at: the blocklist (Postgres) and the counters (Redis), at once.
+  // Load what the rules look at: the counters (Redis) now; the blocklist (Postgres) is read by
+  // the statement that records the decision, so the assessment costs one round trip and one
+  // commit there.
   const candidates: BlocklistCandidate[] = [];
   if (email) candidates.push({ type: "EMAIL", value: email });
   if (ip) candidates.push({ type: "IP", value: ip });
   if (deviceId) candidates.push({ type: "DEVICE_ID", value: deviceId });
   if (paymentMethod) candidates.push({ type: "PAYMENT_METHOD", value: paymentMethod });
-  const [hits, velocity] = await Promise.all([
-    blocklistRepository.activeMatches(context.db, candidates, at),
-    context.velocity.count({ merchantId, ip, email, deviceId }),
-  ]);
+  const velocity = await context.velocity.count({ merchantId, ip, email, deviceId });
 
-  // Check: score the findings and map the score to a decision.
-  const hitTypes = new Set(hits.map((hit) => hit.type));
-  const { score, reasons } = scoreFindings({
-    blocklisted: blocklistOrder.filter((type) => hitTypes.has(type)),
-    amountOverLimit: amount > amountLimitOf(context.rules, currency),
-    velocityExceeded: velocity.exceeded,
-    velocityAvailable: velocity.available,
-  });
+  // Check: score the findings, with and without a blocklist match, and map each score to a
+  // decision; the statement picks the one the blocklist calls for.
+  const verdict = (blocklisted: BlocklistEntryTypeName[]) => {
+    const { score, reasons } = scoreFindings({
+      blocklisted,
+      amountOverLimit: amount > amountLimitOf(context.rules, currency),
+      velocityExceeded: velocity.exceeded,
+      velocityAvailable: velocity.available,
+    });
+    return { score, reasons, decision: decisionFor(score, context.rules) };
+  };
+  const clean = verdict([]);
+  const blocked = verdict(candidates.map((candidate) => candidate.type));
 
   // Persist the decision for audit, then answer with it.
-  const decision = await decisionRepository.record(context.db, {
-    id: createId("rsk"),
-    merchantId,
-    paymentId: paymentId ?? null,
-    amount,
-    currency,
-    customerEmail: email,
-    customerIp: ip,
-    customerDeviceId: deviceId,
-    paymentMethod,
-    score,
-    decision: decisionFor(score, context.rules),
-    reasons,
-    createdAt: at,
-  });
+  const decision = await decisionRepository.recordScreened(
+    context.db,
+    {
+      id: createId("rsk"),
+      merchantId,
+      paymentId: paymentId ?? null,
+      amount,
+      currency,
+      customerEmail: email,
+      customerIp: ip,
+      customerDeviceId: deviceId,
+      paymentMethod,
+      createdAt: at,
+    },
+    {
+      candidates,
+      at,
+      clean,
+      // Whichever types match, a match scores the same; its reasons lead with one per type.
+      blocked: { ...blocked, reasons: clean.reasons },
+      order: blocklistOrder,
+      reasonOf: blocklistReasonOf,
+    },
+  );
   return create(AssessResponseSchema, {
     decisionId: decision.id,
     decision: decisions[decision.decision],
