@@ -63,6 +63,10 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
     KASSA_DATA_DIR: dataDir,
     KASSA_INTERNAL_TOKEN: tokens.internal,
     KASSA_ADMIN_TOKEN: tokens.admin,
+    // On a real database the gateway needs a key to seal webhook secrets with; the embedded
+    // setup keeps the gateway's development key, which endpoints registered there were sealed
+    // with.
+    ...(env.DATABASE_URL && { WEBHOOK_SECRET_KEY: tokens.webhookKey }),
   };
   const urls = new Map(services.map((s) => [s.name, `http://127.0.0.1:${s.port}`]));
   for (const [name, url] of urls) sharedEnv[`${name.toUpperCase()}_URL`] ??= url;
