@@ -2,12 +2,12 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { AuthorizationStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
 import { outboxRepository } from "../db/outbox-repository.js";
 import { paymentRepository } from "../db/payment-repository.js";
-import type { OutboxRow, PaymentRow } from "../db/schema.js";
+import type { PaymentRow } from "../db/schema.js";
 import { channelDecline, type Failure, failure } from "../failure-catalogue.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { outboxEvents } from "../outbox/outbox-events.js";
 import type { NewOutboxEvent } from "../outbox/outbox-payloads.js";
-import type { ChargeOutcome } from "./payment-outcome.js";
+import { announce, type ChargeOutcome } from "./payment-outcome.js";
 import { persistResult } from "./persist-result.js";
 import { sagaStep } from "./saga-step.js";
 
@@ -230,18 +230,4 @@ export async function finishCancel(
   });
   if (changed) announce(context, payment, delivering);
   return payment;
-}
-
-function announce(
-  context: Pick<GatewayContext, "metrics" | "outbox" | "webhooks">,
-  payment: PaymentRow,
-  delivering: readonly OutboxRow[],
-) {
-  context.metrics.payments.inc({
-    status: payment.status,
-    channel: payment.channel,
-    currency: payment.currency,
-  });
-  context.outbox.deliver(delivering);
-  context.webhooks.wake();
 }

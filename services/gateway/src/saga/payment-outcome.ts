@@ -1,7 +1,7 @@
 import { ChargeStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
 import { outboxRepository } from "../db/outbox-repository.js";
 import { paymentRepository } from "../db/payment-repository.js";
-import type { PaymentRow } from "../db/schema.js";
+import type { OutboxRow, PaymentRow } from "../db/schema.js";
 import type { TransitionEffects } from "../db/transition-repository.js";
 import { channelDecline, type Failure } from "../failure-catalogue.js";
 import type { GatewayContext } from "../gateway-context.js";
@@ -97,16 +97,28 @@ export async function finishPayment(
     });
     return { payment: finished, changed: true, delivering };
   });
-  if (changed) {
-    context.metrics.payments.inc({
-      status: payment.status,
-      channel: payment.channel,
-      currency: payment.currency,
-    });
-    context.outbox.deliver(delivering);
-    if (effects.webhookDeliveries > 0) context.webhooks.wake();
-  }
+  if (changed) announce(context, payment, delivering, effects.webhookDeliveries > 0);
   return payment;
+}
+
+/**
+ * What follows a payment's committed finish: its status counted, the events it wrote delivered
+ * by this process, and the webhook relay woken when the change may have written deliveries
+ * (`wakeWebhooks`; callers that do not track it wake it always).
+ */
+export function announce(
+  context: Pick<GatewayContext, "metrics" | "outbox" | "webhooks">,
+  payment: PaymentRow,
+  delivering: readonly OutboxRow[],
+  wakeWebhooks = true,
+): void {
+  context.metrics.payments.inc({
+    status: payment.status,
+    channel: payment.channel,
+    currency: payment.currency,
+  });
+  context.outbox.deliver(delivering);
+  if (wakeWebhooks) context.webhooks.wake();
 }
 
 /**
