@@ -87,12 +87,21 @@ function traceStatement(tracing: Tracing, text: string, settled: PromiseLike<unk
 
 const firstTable = /\b(?:from|into|update|join)\s+((?:"[^"]+"|\w+)(?:\.(?:"[^"]+"|\w+))?)/i;
 
+const firstWrite =
+  /\b(insert\s+into|update|delete\s+from)\s+((?:"[^"]+"|\w+)(?:\.(?:"[^"]+"|\w+))?)/i;
+
 /**
  * The operation (`SELECT`, `INSERT`…) and first table (`gateway.payments`) of a statement, as
- * drizzle writes them; the statement text itself is not recorded.
+ * drizzle writes them; the statement text itself is not recorded. A statement of CTEs that
+ * writes (a row with its history in one round trip) is named by its first write.
  */
 export function describeStatement(text: string): { operation: string; table?: string } {
   const operation = (/^\s*(\w+)/.exec(text)?.[1] ?? "QUERY").toUpperCase();
+  const write = operation === "WITH" ? firstWrite.exec(text) : null;
+  if (write?.[1] && write[2]) {
+    const writeOperation = (write[1].split(/\s/)[0] ?? "").toUpperCase();
+    return { operation: writeOperation, table: write[2].replaceAll('"', "") };
+  }
   const table = firstTable.exec(text)?.[1]?.replaceAll('"', "");
   return table ? { operation, table } : { operation };
 }

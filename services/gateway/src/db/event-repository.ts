@@ -22,12 +22,15 @@ export const eventRepository = {
     event: NewEvent,
     at: Date,
   ): Promise<{ event: EventRow; deliveries: number }> {
-    const [row] = await tx
-      .insert(events)
-      .values({ ...event, id: createId("evt"), apiVersion: eventApiVersion, createdAt: at })
-      .returning();
-    if (!row) throw new Error("event insert returned no row");
-    const endpoints = await webhookEndpointRepository.subscribedTo(tx, row.merchantId, row.type);
+    // One round trip: the insert runs as a CTE of the endpoints' read, which (a statement's
+    // reads seeing the rows as they were before it) does not depend on it.
+    const row = { ...event, id: createId("evt"), apiVersion: eventApiVersion, createdAt: at };
+    const inserted = tx.$with("inserted").as(tx.insert(events).values(row).returning());
+    const endpoints = await webhookEndpointRepository.subscribedTo(
+      tx.with(inserted),
+      row.merchantId,
+      row.type,
+    );
     const deliveries = await webhookDeliveryRepository.create(
       tx,
       row,

@@ -5,6 +5,7 @@ import { paymentEventOf } from "../webhooks/webhook-events.js";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type PaymentRow, payments } from "./schema.js";
 import {
+  historyOf,
   lockedStatusUpdate,
   type TransitionCause,
   type TransitionEffects,
@@ -56,8 +57,9 @@ export const paymentRepository = {
     actor: string,
   ): Promise<PaymentConflict> {
     const { at, ...fields } = payment;
-    const inserted = await db.transaction(async (tx) => {
-      const [row] = await tx
+    // One statement: the insert and, when it inserted, the creation's history row.
+    const created = db.$with("created").as(
+      db
         .insert(payments)
         .values({
           ...fields,
@@ -67,19 +69,18 @@ export const paymentRepository = {
           updatedAt: at,
         })
         .onConflictDoNothing()
-        .returning();
-      if (row) {
-        await transitionRepository.recordCreation(tx, {
-          subject: "payment",
-          id: row.id,
-          paymentId: row.id,
-          status: row.status,
-          cause: { reason: "payment created", actor },
-          at,
-        });
-      }
-      return row;
+        .returning(),
+    );
+    const recorded = historyOf(db, created, {
+      subject: "payment",
+      cause: { reason: "payment created", actor },
+      at,
+      subjectId: created.id,
+      paymentId: created.id,
+      fromStatus: null,
+      toStatus: created.status,
     });
+    const [inserted] = await db.with(created, recorded).select().from(created);
     if (inserted) return { created: true, payment: inserted };
     const [byKey] = await db
       .select()
@@ -248,10 +249,14 @@ export const paymentRepository = {
     });
   },
 
-  /** PENDING, PROCESSING or CAPTURING → FAILED with a stable code. */
+  /**
+   * → FAILED with a stable code, from the statuses the caller's outcome applies to: PENDING or
+   * PROCESSING for a charge or an authorization, CAPTURING for a capture.
+   */
   fail(
     tx: GatewayDatabase,
     id: string,
+    from: readonly ("PENDING" | "PROCESSING" | "CAPTURING")[],
     failure: Failure & { riskScore?: number; channelPaymentId?: string },
     at: Date,
     cause: TransitionCause,
@@ -260,7 +265,7 @@ export const paymentRepository = {
     return transitionPayment(
       tx,
       id,
-      ["PENDING", "PROCESSING", "CAPTURING"],
+      from,
       "FAILED",
       cause,
       at,
@@ -347,9 +352,15 @@ function transitionPayment(
       from,
       cause,
       at,
-      write: (tx) =>
-        lockedStatusUpdate(tx, payments, id, from, { ...changes, status: to, updatedAt: at }),
-      paymentIdOf: (row) => row.id,
+      write: (tx, history) =>
+        lockedStatusUpdate(
+          tx,
+          payments,
+          id,
+          from,
+          { ...changes, status: to, updatedAt: at },
+          history,
+        ),
       eventOf: paymentEventOf,
     },
     effects,

@@ -189,9 +189,15 @@ function transitionRefund(
     from: ["PENDING"],
     cause,
     at,
-    write: (tx) =>
-      lockedStatusUpdate(tx, refunds, id, ["PENDING"], { ...changes, status: to, updatedAt: at }),
-    paymentIdOf: (row) => row.paymentId,
+    write: (tx, history) =>
+      lockedStatusUpdate(
+        tx,
+        refunds,
+        id,
+        ["PENDING"],
+        { ...changes, status: to, updatedAt: at },
+        history,
+      ),
     eventOf: refundEventOf,
   });
 }

@@ -60,6 +60,7 @@ describe("a status transition racing another", () => {
         paymentRepository.fail(
           handle.db,
           id,
+          ["PENDING", "PROCESSING"],
           { code: "risk_rejected", message: "raced" },
           new Date(),
           { reason: "risk_rejected", actor },

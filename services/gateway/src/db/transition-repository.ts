@@ -1,4 +1,17 @@
-import { and, asc, eq, gt, inArray, type SQL } from "drizzle-orm";
+import {
+  and,
+  asc,
+  eq,
+  getTableColumns,
+  gt,
+  inArray,
+  is,
+  type SQL,
+  type SQLWrapper,
+  sql,
+  type WithSubquery,
+} from "drizzle-orm";
+import { PgTransaction } from "drizzle-orm/pg-core";
 import type { NewEvent } from "../webhooks/webhook-events.js";
 import { eventRepository } from "./event-repository.js";
 import type { GatewayDatabase } from "./gateway-database.js";
@@ -47,15 +60,24 @@ export interface Transition<Row extends Subject> {
   readonly cause: TransitionCause;
   readonly at: Date;
   /**
-   * The guarded update to the new status, in one statement that first locks the subject
-   * (`SELECT … FOR UPDATE`) and reports the status it held then, which under the lock is the
-   * status the update replaced; undefined when the subject is not in `from`.
+   * The guarded update to the new status with its `history` row, in one statement that first
+   * locks the subject (`SELECT … FOR UPDATE`) and reports the status it held then, which under
+   * the lock is the status the update replaced; undefined (nothing written) when the subject is
+   * not in `from`. See {@link lockedStatusUpdate}.
    */
-  write(tx: GatewayDatabase): Promise<{ row: Row; from: Row["status"] } | undefined>;
-  /** The payment the subject is, or belongs to. */
-  paymentIdOf(row: Row): string;
+  write(
+    tx: GatewayDatabase,
+    history: LockedHistory,
+  ): Promise<{ row: Row; from: Row["status"] } | undefined>;
   /** The event a merchant hears of this change by, if it is one they care about. */
   eventOf(from: Row["status"], changed: Row): NewEvent | undefined;
+}
+
+/** The history row {@link lockedStatusUpdate} writes with the change. */
+export interface LockedHistory {
+  readonly subject: StatusTransitionRow["subject"];
+  readonly cause: TransitionCause;
+  readonly at: Date;
 }
 
 /**
@@ -67,38 +89,31 @@ export interface Transition<Row extends Subject> {
  */
 export const transitionRepository = {
   /**
-   * Changes a subject's status and records the transition, in one transaction (a savepoint
-   * when `db` is one already). The update locks the subject before it writes, so the recorded
-   * `from` is the status it replaced; a subject not in `from` (a duplicate finish, a racing
-   * replica) is left alone and no row is written. The transition's event, if it makes one,
-   * is written with it.
+   * Changes a subject's status and records the transition, in one transaction (the caller's,
+   * when `db` is one already: no savepoint, as nothing here is retried on its own). The update
+   * locks the subject before it writes, so the recorded `from` is the status it replaced; a
+   * subject not in `from` (a duplicate finish, a racing replica) is left alone and no row is
+   * written. The transition's event, if it makes one, is written with it. Two statements: the
+   * change with its history, then the event with its deliveries' endpoints.
    */
   transition<Row extends Subject>(
     db: GatewayDatabase,
     transition: Transition<Row>,
     effects?: TransitionEffects,
   ): Promise<Row | undefined> {
-    return db.transaction(async (tx) => {
-      const written = await transition.write(tx);
+    const run = async (tx: GatewayDatabase) => {
+      const { subject, cause, at } = transition;
+      const written = await transition.write(tx, { subject, cause, at });
       if (!written) return undefined;
       const { row: changed, from } = written;
-      await tx.insert(statusTransitions).values({
-        subject: transition.subject,
-        subjectId: changed.id,
-        paymentId: transition.paymentIdOf(changed),
-        fromStatus: from,
-        toStatus: changed.status,
-        reason: transition.cause.reason,
-        actor: transition.cause.actor,
-        occurredAt: transition.at,
-      });
       const event = transition.eventOf(from, changed);
       if (event) {
-        const { deliveries } = await eventRepository.record(tx, event, transition.at);
+        const { deliveries } = await eventRepository.record(tx, event, at);
         if (effects) effects.webhookDeliveries += deliveries;
       }
       return changed;
-    });
+    };
+    return is(db, PgTransaction) ? run(db) : db.transaction(run);
   },
 
   /** Records a subject's creation (from no status); call it in the transaction that inserts it. */
@@ -147,11 +162,13 @@ export const transitionRepository = {
 type SubjectTable = typeof payments | typeof refunds;
 
 /**
- * The `write` of a {@link Transition} for a row of `table`: one statement that locks the row
- * (`SELECT … FOR UPDATE` in a CTE), then sets `changes` and the new status only if the status
- * it holds is one of `from`, returning the row and that status. Under READ COMMITTED the
- * update re-reads a row changed meanwhile, and the lock is already held, so the status it
- * returns is the one it replaced.
+ * The `write` of a {@link Transition} for a row of `table`: ONE statement that locks the row
+ * (`SELECT … FOR UPDATE` in a CTE), sets `changes` and the new status only if the status it
+ * holds is one of `from`, and inserts the history row of the change from what the update
+ * returned, so the change and its history are one round trip and cannot part. Under READ
+ * COMMITTED the update re-reads a row changed meanwhile, and the lock is already held, so the
+ * status it reports is the one it replaced. Resolves with the row and that status; undefined
+ * (and no history written) when the subject is not in `from`.
  */
 export async function lockedStatusUpdate<Table extends SubjectTable>(
   tx: GatewayDatabase,
@@ -159,6 +176,7 @@ export async function lockedStatusUpdate<Table extends SubjectTable>(
   id: string,
   from: readonly Table["$inferSelect"]["status"][],
   changes: Partial<Table["$inferInsert"]>,
+  history: LockedHistory,
 ): Promise<{ row: Table["$inferSelect"]; from: Table["$inferSelect"]["status"] } | undefined> {
   // Both tables have the columns used here; drizzle cannot see that through the union.
   const subject = table as typeof payments;
@@ -171,19 +189,76 @@ export async function lockedStatusUpdate<Table extends SubjectTable>(
         .where(eq(subject.id, id))
         .for("update"),
     );
-  const [written] = await tx
-    .with(before)
-    .update(subject)
-    .set(changes as Partial<typeof payments.$inferInsert>)
-    .from(before)
-    .where(
-      and(
-        eq(subject.id, before.id),
-        inArray(subject.status, [...from] as (typeof payments.$inferSelect)["status"][]),
-      ),
-    )
-    .returning({ row: subject, from: before.status });
-  return written as
-    | { row: Table["$inferSelect"]; from: Table["$inferSelect"]["status"] }
-    | undefined;
+  const updated = tx.$with("updated").as(
+    tx
+      .update(subject)
+      .set(changes as Partial<typeof payments.$inferInsert>)
+      .from(before)
+      .where(
+        and(
+          eq(subject.id, before.id),
+          inArray(subject.status, [...from] as (typeof payments.$inferSelect)["status"][]),
+        ),
+      )
+      .returning({
+        ...getTableColumns(subject),
+        fromStatus: sql<string>`${before.status}`.as("from_status"),
+      }),
+  );
+  // A payment's history is its own; a refund's is its payment's.
+  const paymentId =
+    history.subject === "payment"
+      ? updated.id
+      : (updated as unknown as { paymentId: typeof updated.id }).paymentId;
+  const recorded = historyOf(tx, updated, {
+    ...history,
+    subjectId: updated.id,
+    paymentId,
+    fromStatus: updated.fromStatus,
+    toStatus: updated.status,
+  });
+  // The statement's own reads see the rows as they were before it: the changed row is the
+  // one the update returned.
+  const [written] = await tx.with(before, updated, recorded).select().from(updated);
+  if (!written) return undefined;
+  const { fromStatus, ...row } = written;
+  return { row, from: fromStatus } as {
+    row: Table["$inferSelect"];
+    from: Table["$inferSelect"]["status"];
+  };
+}
+
+/**
+ * A CTE inserting one history row per row of `source` (a CTE of the same statement that wrote
+ * the subject), for a statement that writes a subject and its history in one round trip.
+ */
+export function historyOf(
+  db: GatewayDatabase,
+  source: WithSubquery,
+  row: LockedHistory & {
+    subjectId: SQLWrapper;
+    paymentId: SQLWrapper;
+    fromStatus: SQLWrapper | null;
+    toStatus: SQLWrapper;
+  },
+) {
+  const columns = [
+    statusTransitions.subject,
+    statusTransitions.subjectId,
+    statusTransitions.paymentId,
+    statusTransitions.fromStatus,
+    statusTransitions.toStatus,
+    statusTransitions.reason,
+    statusTransitions.actor,
+    statusTransitions.occurredAt,
+  ].map((column) => sql.identifier(column.name));
+  return db.$with("recorded", {}).as(
+    sql`insert into ${statusTransitions} (${sql.join(columns, sql`, `)})
+    select ${sql.param(row.subject, statusTransitions.subject)}, ${row.subjectId}, ${row.paymentId},
+           ${row.fromStatus}, ${row.toStatus},
+           ${sql.param(row.cause.reason, statusTransitions.reason)},
+           ${sql.param(row.cause.actor, statusTransitions.actor)},
+           ${sql.param(row.at, statusTransitions.occurredAt)}
+    from ${source}`,
+  );
 }

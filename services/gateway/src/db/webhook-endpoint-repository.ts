@@ -132,7 +132,7 @@ export const webhookEndpointRepository = {
 
   /** The merchant's enabled endpoints that take events of this type. */
   subscribedTo(
-    tx: GatewayDatabase,
+    tx: Pick<GatewayDatabase, "select">,
     merchantId: string,
     type: string,
   ): Promise<WebhookEndpointRow[]> {

@@ -205,7 +205,14 @@ describe("ListPaymentEvents", () => {
     const db = gatewayDb();
     expect(await paymentRepository.succeed(db, paymentId, "ch_again", at, cause)).toBeUndefined();
     expect(
-      await paymentRepository.fail(db, paymentId, failure("declined", "late"), at, cause),
+      await paymentRepository.fail(
+        db,
+        paymentId,
+        ["PENDING", "PROCESSING", "CAPTURING"],
+        failure("declined", "late"),
+        at,
+        cause,
+      ),
     ).toBeUndefined();
     expect(
       await paymentRepository.markProcessing(

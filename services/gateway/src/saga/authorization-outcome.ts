@@ -7,7 +7,7 @@ import { channelDecline, type Failure, failure } from "../failure-catalogue.js";
 import type { GatewayContext } from "../gateway-context.js";
 import { outboxEvents } from "../outbox/outbox-events.js";
 import type { NewOutboxEvent } from "../outbox/outbox-payloads.js";
-import { announce, type ChargeOutcome } from "./payment-outcome.js";
+import { announce, type ChargeOutcome, unchanged } from "./payment-outcome.js";
 import { persistResult } from "./persist-result.js";
 import { sagaStep } from "./saga-step.js";
 
@@ -167,9 +167,8 @@ export async function finishCapture(
     actor,
   };
   const { payment, changed, delivering } = await context.db.transaction(async (tx) => {
-    const current = await paymentRepository.lock(tx, paymentId);
-    if (!current) throw new Error(`payment ${paymentId} vanished`);
-    if (current.status !== "CAPTURING") return { payment: current, changed: false, delivering: [] };
+    // Both transitions apply only from CAPTURING, under the row's lock: a capture finished
+    // meanwhile is left as it is and read back below.
     const events: NewOutboxEvent[] = [];
     let finished: PaymentRow | undefined;
     if (outcome.kind === "captured") {
@@ -177,13 +176,20 @@ export async function finishCapture(
       if (finished)
         events.push(outboxEvents.orderPaid(finished), outboxEvents.paymentRecorded(finished, at));
     } else {
-      finished = await paymentRepository.fail(tx, paymentId, outcome.failure, at, cause);
+      finished = await paymentRepository.fail(
+        tx,
+        paymentId,
+        ["CAPTURING"],
+        outcome.failure,
+        at,
+        cause,
+      );
       if (finished?.orderId)
         events.push(
           outboxEvents.orderCancelled(finished, `capture failed: ${outcome.failure.code}`),
         );
     }
-    if (!finished) return { payment: current, changed: false, delivering: [] };
+    if (!finished) return unchanged(tx, paymentId);
     const delivering = await outboxRepository.enqueue(tx, events, at, {
       heldForMs: context.outbox.holdMs,
     });

@@ -1,4 +1,5 @@
 import { ChargeStatus } from "@kassa/contracts/kassa/channel/v1/channel_pb";
+import type { GatewayDatabase } from "../db/gateway-database.js";
 import { outboxRepository } from "../db/outbox-repository.js";
 import { paymentRepository } from "../db/payment-repository.js";
 import type { OutboxRow, PaymentRow } from "../db/schema.js";
@@ -22,9 +23,10 @@ export type ChargeOutcome =
 /**
  * Finishes a payment with its outcome, in one transaction with the events that follow from it:
  * charged → SUCCEEDED, order paid, ledger record; authorized → REQUIRES_CAPTURE, no event (the
- * capture brings them); otherwise FAILED and, if an order was created, order cancelled. The
- * payment is locked first; one already finished (by the saga, the reconciler or another
- * replica) is returned unchanged, so every outcome applies exactly once.
+ * capture brings them); otherwise FAILED and, if an order was created, order cancelled. Each
+ * change applies only from PENDING or PROCESSING, under the row's lock; a payment already
+ * finished (by the saga, the reconciler or another replica) is returned unchanged, so every
+ * outcome applies exactly once.
  * The history records it with `actor`, and as reason `charge succeeded` or the failure code.
  */
 export async function finishPayment(
@@ -45,11 +47,9 @@ export async function finishPayment(
   // Whether a webhook delivery was written with the change, for the webhook relay to wake.
   const effects: TransitionEffects = { webhookDeliveries: 0 };
   const { payment, changed, delivering } = await context.db.transaction(async (tx) => {
-    const current = await paymentRepository.lock(tx, paymentId);
-    if (!current) throw new Error(`payment ${paymentId} vanished`);
-    if (current.status !== "PENDING" && current.status !== "PROCESSING") {
-      return { payment: current, changed: false, delivering: [] };
-    }
+    // Each transition applies only from the statuses it expects, under the row's lock: a
+    // payment finished meanwhile (by the saga, the reconciler or another replica) is left as it
+    // is and read back below.
     let finished: PaymentRow | undefined;
     const events: NewOutboxEvent[] = [];
     if (outcome.kind === "charged") {
@@ -76,6 +76,7 @@ export async function finishPayment(
       finished = await paymentRepository.fail(
         tx,
         paymentId,
+        ["PENDING", "PROCESSING"],
         {
           ...outcome.failure,
           ...(outcome.kind === "not_charged" &&
@@ -91,7 +92,7 @@ export async function finishPayment(
           outboxEvents.orderCancelled(finished, `payment failed: ${outcome.failure.code}`),
         );
     }
-    if (!finished) return { payment: current, changed: false, delivering: [] };
+    if (!finished) return unchanged(tx, paymentId);
     const delivering = await outboxRepository.enqueue(tx, events, at, {
       heldForMs: context.outbox.holdMs,
     });
@@ -99,6 +100,16 @@ export async function finishPayment(
   });
   if (changed) announce(context, payment, delivering, effects.webhookDeliveries > 0);
   return payment;
+}
+
+/** A finish that changed nothing: the payment as it is, and nothing to announce. */
+export async function unchanged(
+  tx: GatewayDatabase,
+  paymentId: string,
+): Promise<{ payment: PaymentRow; changed: false; delivering: OutboxRow[] }> {
+  const payment = await paymentRepository.find(tx, undefined, paymentId);
+  if (!payment) throw new Error(`payment ${paymentId} vanished`);
+  return { payment, changed: false, delivering: [] };
 }
 
 /**
