@@ -48,6 +48,7 @@ export {
   dependencyEnvSchema,
 } from "./config/service-config.js";
 export { apiKeyCacheKey, apiKeyDigest } from "./domain/api-key-digest.js";
+export { eachInOneTransaction, maxBatchItems } from "./domain/batch-request.js";
 export { currencyExponent, isCurrency } from "./domain/currency.js";
 export { fieldPath } from "./domain/field-path.js";
 export { createId, isId } from "./domain/ids.js";

@@ -13,6 +13,7 @@ import { listEntries } from "./operations/list-entries.js";
 import { listSettlements } from "./operations/list-settlements.js";
 import { processSettlement } from "./operations/process-settlement.js";
 import { recordPayment } from "./operations/record-payment.js";
+import { recordPayments } from "./operations/record-payments.js";
 import { recordRefund } from "./operations/record-refund.js";
 
 /** Options for {@link createAccountingService}. */
@@ -56,6 +57,7 @@ export function createAccountingService(options: AccountingServiceOptions = {}) 
         routes(router) {
           router.service(AccountingService, {
             recordPayment: (request) => recordPayment(context, request),
+            recordPayments: (request) => recordPayments(context, request),
             recordRefund: (request) => recordRefund(context, request),
             getBalance: (request) => getBalance(context, request),
             listEntries: (request) => listEntries(context, request),

@@ -7,6 +7,7 @@ import { cancelOrder } from "./operations/cancel-order.js";
 import { createOrder } from "./operations/create-order.js";
 import { getOrder } from "./operations/get-order.js";
 import { markOrderPaid } from "./operations/mark-order-paid.js";
+import { markOrdersPaid } from "./operations/mark-orders-paid.js";
 import type { OrderContext } from "./operations/order-context.js";
 import { orderEnv } from "./order-env.js";
 
@@ -32,6 +33,7 @@ export function createOrderService() {
             createOrder: (request) => createOrder(context, request),
             getOrder: (request) => getOrder(context, request),
             markOrderPaid: (request) => markOrderPaid(context, request),
+            markOrdersPaid: (request) => markOrdersPaid(context, request),
             cancelOrder: (request) => cancelOrder(context, request),
           });
         },

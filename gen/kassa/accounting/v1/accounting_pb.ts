@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kassa/accounting/v1/accounting.proto.
  */
 export const file_kassa_accounting_v1_accounting: GenFile = /*@__PURE__*/
-  fileDesc("CiRrYXNzYS9hY2NvdW50aW5nL3YxL2FjY291bnRpbmcucHJvdG8SE2thc3NhLmFjY291bnRpbmcudjEiPAoHUG9zdGluZxIPCgdhY2NvdW50GAEgASgJEg4KBmFtb3VudBgCIAEoAxIQCghjdXJyZW5jeRgDIAEoCSLsAgoMSm91cm5hbEVudHJ5EgoKAmlkGAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEiwKBGtpbmQYAyABKA4yHi5rYXNzYS5hY2NvdW50aW5nLnYxLkVudHJ5S2luZBIUCgxyZWZlcmVuY2VfaWQYBCABKAkSEgoKcGF5bWVudF9pZBgFIAEoCRIOCgZhbW91bnQYBiABKAMSEAoIY3VycmVuY3kYByABKAkSLgoIcG9zdGluZ3MYCCADKAsyHC5rYXNzYS5hY2NvdW50aW5nLnYxLlBvc3RpbmcSFQoNc2V0dGxlbWVudF9pZBgJIAEoCRIZChFjb3JyZWN0c19lbnRyeV9pZBgKIAEoCRIvCgtvY2N1cnJlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY3JlYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi4AEKB0JhbGFuY2USEwoLbWVyY2hhbnRfaWQYASABKAkSEAoIY3VycmVuY3kYAiABKAkSDwoHYmFsYW5jZRgDIAEoAxIYChB1bnNldHRsZWRfYW1vdW50GAQgASgDEhYKDnRvdGFsX3BheW1lbnRzGAUgASgDEhUKDXRvdGFsX3JlZnVuZHMYBiABKAMSEgoKdG90YWxfZmVlcxgHIAEoAxIVCg10b3RhbF9wYXlvdXRzGAggASgDEikKBWFzX29mGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLdBAoKU2V0dGxlbWVudBIKCgJpZBgBIAEoCRITCgttZXJjaGFudF9pZBgCIAEoCRIQCghjdXJyZW5jeRgDIAEoCRI1CgZzdGF0dXMYBCABKA4yJS5rYXNzYS5hY2NvdW50aW5nLnYxLlNldHRsZW1lbnRTdGF0dXMSKQoFdXBfdG8YBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDnBheW1lbnRfYW1vdW50GAYgASgDEhUKDXJlZnVuZF9hbW91bnQYByABKAMSFAoMZ3Jvc3NfYW1vdW50GAggASgDEhIKCmZlZV9hbW91bnQYCSABKAMSEgoKbmV0X2Ftb3VudBgKIAEoAxIVCg1wYXltZW50X2NvdW50GAsgASgFEhQKDHJlZnVuZF9jb3VudBgMIAEoBRIYChBmZWVfYmFzaXNfcG9pbnRzGA0gASgFEhgKEGZlZV9maXhlZF9hbW91bnQYDiABKAMSFAoMZmVlX2VudHJ5X2lkGA8gASgJEhcKD3BheW91dF9lbnRyeV9pZBgQIAEoCRIWCg5mYWlsdXJlX3JlYXNvbhgRIAEoCRIuCgpjcmVhdGVkX2F0GBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzZXR0bGVkX2F0GBQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1wYXlvdXRfYW1vdW50GBUgASgDIpIBChRSZWNvcmRQYXltZW50UmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEg4KBmFtb3VudBgDIAEoAxIQCghjdXJyZW5jeRgEIAEoCRIvCgtvY2N1cnJlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSQoVUmVjb3JkUGF5bWVudFJlc3BvbnNlEjAKBWVudHJ5GAEgASgLMiEua2Fzc2EuYWNjb3VudGluZy52MS5Kb3VybmFsRW50cnkipAEKE1JlY29yZFJlZnVuZFJlcXVlc3QSEQoJcmVmdW5kX2lkGAEgASgJEhIKCnBheW1lbnRfaWQYAiABKAkSEwoLbWVyY2hhbnRfaWQYAyABKAkSDgoGYW1vdW50GAQgASgDEhAKCGN1cnJlbmN5GAUgASgJEi8KC29jY3VycmVkX2F0GAYgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJIChRSZWNvcmRSZWZ1bmRSZXNwb25zZRIwCgVlbnRyeRgBIAEoCzIhLmthc3NhLmFjY291bnRpbmcudjEuSm91cm5hbEVudHJ5IjoKEUdldEJhbGFuY2VSZXF1ZXN0EhMKC21lcmNoYW50X2lkGAEgASgJEhAKCGN1cnJlbmN5GAIgASgJIkMKEkdldEJhbGFuY2VSZXNwb25zZRItCgdiYWxhbmNlGAEgASgLMhwua2Fzc2EuYWNjb3VudGluZy52MS5CYWxhbmNlIpABChJMaXN0RW50cmllc1JlcXVlc3QSEwoLbWVyY2hhbnRfaWQYASABKAkSEQoJcGFnZV9zaXplGAIgASgFEhIKCnBhZ2VfdG9rZW4YAyABKAkSEAoIY3VycmVuY3kYBCABKAkSLAoEa2luZBgFIAEoDjIeLmthc3NhLmFjY291bnRpbmcudjEuRW50cnlLaW5kImIKE0xpc3RFbnRyaWVzUmVzcG9uc2USMgoHZW50cmllcxgBIAMoCzIhLmthc3NhLmFjY291bnRpbmcudjEuSm91cm5hbEVudHJ5EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSJrChdDcmVhdGVTZXR0bGVtZW50UmVxdWVzdBITCgttZXJjaGFudF9pZBgBIAEoCRIQCghjdXJyZW5jeRgCIAEoCRIpCgV1cF90bxgDIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiTwoYQ3JlYXRlU2V0dGxlbWVudFJlc3BvbnNlEjMKCnNldHRsZW1lbnQYASABKAsyHy5rYXNzYS5hY2NvdW50aW5nLnYxLlNldHRsZW1lbnQiMQoYUHJvY2Vzc1NldHRsZW1lbnRSZXF1ZXN0EhUKDXNldHRsZW1lbnRfaWQYASABKAkiUAoZUHJvY2Vzc1NldHRsZW1lbnRSZXNwb25zZRIzCgpzZXR0bGVtZW50GAEgASgLMh8ua2Fzc2EuYWNjb3VudGluZy52MS5TZXR0bGVtZW50Ii0KFEdldFNldHRsZW1lbnRSZXF1ZXN0EhUKDXNldHRsZW1lbnRfaWQYASABKAkiTAoVR2V0U2V0dGxlbWVudFJlc3BvbnNlEjMKCnNldHRsZW1lbnQYASABKAsyHy5rYXNzYS5hY2NvdW50aW5nLnYxLlNldHRsZW1lbnQinQEKFkxpc3RTZXR0bGVtZW50c1JlcXVlc3QSEQoJcGFnZV9zaXplGAEgASgFEhIKCnBhZ2VfdG9rZW4YAiABKAkSEwoLbWVyY2hhbnRfaWQYAyABKAkSNQoGc3RhdHVzGAQgASgOMiUua2Fzc2EuYWNjb3VudGluZy52MS5TZXR0bGVtZW50U3RhdHVzEhAKCGN1cnJlbmN5GAUgASgJImgKF0xpc3RTZXR0bGVtZW50c1Jlc3BvbnNlEjQKC3NldHRsZW1lbnRzGAEgAygLMh8ua2Fzc2EuYWNjb3VudGluZy52MS5TZXR0bGVtZW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSqcAQoJRW50cnlLaW5kEhoKFkVOVFJZX0tJTkRfVU5TUEVDSUZJRUQQABIWChJFTlRSWV9LSU5EX1BBWU1FTlQQARIVChFFTlRSWV9LSU5EX1JFRlVORBACEhIKDkVOVFJZX0tJTkRfRkVFEAMSFQoRRU5UUllfS0lORF9QQVlPVVQQBBIZChVFTlRSWV9LSU5EX0NPUlJFQ1RJT04QBSq1AQoQU2V0dGxlbWVudFN0YXR1cxIhCh1TRVRUTEVNRU5UX1NUQVRVU19VTlNQRUNJRklFRBAAEh0KGVNFVFRMRU1FTlRfU1RBVFVTX1BFTkRJTkcQARIgChxTRVRUTEVNRU5UX1NUQVRVU19QUk9DRVNTSU5HEAISHwobU0VUVExFTUVOVF9TVEFUVVNfQ09NUExFVEVEEAMSHAoYU0VUVExFTUVOVF9TVEFUVVNfRkFJTEVEEAQy+gYKEUFjY291bnRpbmdTZXJ2aWNlEmsKDVJlY29yZFBheW1lbnQSKS5rYXNzYS5hY2NvdW50aW5nLnYxLlJlY29yZFBheW1lbnRSZXF1ZXN0Gioua2Fzc2EuYWNjb3VudGluZy52MS5SZWNvcmRQYXltZW50UmVzcG9uc2UiA5ACAhJoCgxSZWNvcmRSZWZ1bmQSKC5rYXNzYS5hY2NvdW50aW5nLnYxLlJlY29yZFJlZnVuZFJlcXVlc3QaKS5rYXNzYS5hY2NvdW50aW5nLnYxLlJlY29yZFJlZnVuZFJlc3BvbnNlIgOQAgISYgoKR2V0QmFsYW5jZRImLmthc3NhLmFjY291bnRpbmcudjEuR2V0QmFsYW5jZVJlcXVlc3QaJy5rYXNzYS5hY2NvdW50aW5nLnYxLkdldEJhbGFuY2VSZXNwb25zZSIDkAIBEmUKC0xpc3RFbnRyaWVzEicua2Fzc2EuYWNjb3VudGluZy52MS5MaXN0RW50cmllc1JlcXVlc3QaKC5rYXNzYS5hY2NvdW50aW5nLnYxLkxpc3RFbnRyaWVzUmVzcG9uc2UiA5ACARJvChBDcmVhdGVTZXR0bGVtZW50Eiwua2Fzc2EuYWNjb3VudGluZy52MS5DcmVhdGVTZXR0bGVtZW50UmVxdWVzdBotLmthc3NhLmFjY291bnRpbmcudjEuQ3JlYXRlU2V0dGxlbWVudFJlc3BvbnNlEnIKEVByb2Nlc3NTZXR0bGVtZW50Ei0ua2Fzc2EuYWNjb3VudGluZy52MS5Qcm9jZXNzU2V0dGxlbWVudFJlcXVlc3QaLi5rYXNzYS5hY2NvdW50aW5nLnYxLlByb2Nlc3NTZXR0bGVtZW50UmVzcG9uc2USawoNR2V0U2V0dGxlbWVudBIpLmthc3NhLmFjY291bnRpbmcudjEuR2V0U2V0dGxlbWVudFJlcXVlc3QaKi5rYXNzYS5hY2NvdW50aW5nLnYxLkdldFNldHRsZW1lbnRSZXNwb25zZSIDkAIBEnEKD0xpc3RTZXR0bGVtZW50cxIrLmthc3NhLmFjY291bnRpbmcudjEuTGlzdFNldHRsZW1lbnRzUmVxdWVzdBosLmthc3NhLmFjY291bnRpbmcudjEuTGlzdFNldHRsZW1lbnRzUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("CiRrYXNzYS9hY2NvdW50aW5nL3YxL2FjY291bnRpbmcucHJvdG8SE2thc3NhLmFjY291bnRpbmcudjEiPAoHUG9zdGluZxIPCgdhY2NvdW50GAEgASgJEg4KBmFtb3VudBgCIAEoAxIQCghjdXJyZW5jeRgDIAEoCSLsAgoMSm91cm5hbEVudHJ5EgoKAmlkGAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEiwKBGtpbmQYAyABKA4yHi5rYXNzYS5hY2NvdW50aW5nLnYxLkVudHJ5S2luZBIUCgxyZWZlcmVuY2VfaWQYBCABKAkSEgoKcGF5bWVudF9pZBgFIAEoCRIOCgZhbW91bnQYBiABKAMSEAoIY3VycmVuY3kYByABKAkSLgoIcG9zdGluZ3MYCCADKAsyHC5rYXNzYS5hY2NvdW50aW5nLnYxLlBvc3RpbmcSFQoNc2V0dGxlbWVudF9pZBgJIAEoCRIZChFjb3JyZWN0c19lbnRyeV9pZBgKIAEoCRIvCgtvY2N1cnJlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKY3JlYXRlZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi4AEKB0JhbGFuY2USEwoLbWVyY2hhbnRfaWQYASABKAkSEAoIY3VycmVuY3kYAiABKAkSDwoHYmFsYW5jZRgDIAEoAxIYChB1bnNldHRsZWRfYW1vdW50GAQgASgDEhYKDnRvdGFsX3BheW1lbnRzGAUgASgDEhUKDXRvdGFsX3JlZnVuZHMYBiABKAMSEgoKdG90YWxfZmVlcxgHIAEoAxIVCg10b3RhbF9wYXlvdXRzGAggASgDEikKBWFzX29mGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLdBAoKU2V0dGxlbWVudBIKCgJpZBgBIAEoCRITCgttZXJjaGFudF9pZBgCIAEoCRIQCghjdXJyZW5jeRgDIAEoCRI1CgZzdGF0dXMYBCABKA4yJS5rYXNzYS5hY2NvdW50aW5nLnYxLlNldHRsZW1lbnRTdGF0dXMSKQoFdXBfdG8YBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEhYKDnBheW1lbnRfYW1vdW50GAYgASgDEhUKDXJlZnVuZF9hbW91bnQYByABKAMSFAoMZ3Jvc3NfYW1vdW50GAggASgDEhIKCmZlZV9hbW91bnQYCSABKAMSEgoKbmV0X2Ftb3VudBgKIAEoAxIVCg1wYXltZW50X2NvdW50GAsgASgFEhQKDHJlZnVuZF9jb3VudBgMIAEoBRIYChBmZWVfYmFzaXNfcG9pbnRzGA0gASgFEhgKEGZlZV9maXhlZF9hbW91bnQYDiABKAMSFAoMZmVlX2VudHJ5X2lkGA8gASgJEhcKD3BheW91dF9lbnRyeV9pZBgQIAEoCRIWCg5mYWlsdXJlX3JlYXNvbhgRIAEoCRIuCgpjcmVhdGVkX2F0GBIgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgp1cGRhdGVkX2F0GBMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIuCgpzZXR0bGVkX2F0GBQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIVCg1wYXlvdXRfYW1vdW50GBUgASgDIpIBChRSZWNvcmRQYXltZW50UmVxdWVzdBISCgpwYXltZW50X2lkGAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEg4KBmFtb3VudBgDIAEoAxIQCghjdXJyZW5jeRgEIAEoCRIvCgtvY2N1cnJlZF9hdBgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiSQoVUmVjb3JkUGF5bWVudFJlc3BvbnNlEjAKBWVudHJ5GAEgASgLMiEua2Fzc2EuYWNjb3VudGluZy52MS5Kb3VybmFsRW50cnkiVAoVUmVjb3JkUGF5bWVudHNSZXF1ZXN0EjsKCHBheW1lbnRzGAEgAygLMikua2Fzc2EuYWNjb3VudGluZy52MS5SZWNvcmRQYXltZW50UmVxdWVzdCJMChZSZWNvcmRQYXltZW50c1Jlc3BvbnNlEjIKB2VudHJpZXMYASADKAsyIS5rYXNzYS5hY2NvdW50aW5nLnYxLkpvdXJuYWxFbnRyeSKkAQoTUmVjb3JkUmVmdW5kUmVxdWVzdBIRCglyZWZ1bmRfaWQYASABKAkSEgoKcGF5bWVudF9pZBgCIAEoCRITCgttZXJjaGFudF9pZBgDIAEoCRIOCgZhbW91bnQYBCABKAMSEAoIY3VycmVuY3kYBSABKAkSLwoLb2NjdXJyZWRfYXQYBiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIkgKFFJlY29yZFJlZnVuZFJlc3BvbnNlEjAKBWVudHJ5GAEgASgLMiEua2Fzc2EuYWNjb3VudGluZy52MS5Kb3VybmFsRW50cnkiOgoRR2V0QmFsYW5jZVJlcXVlc3QSEwoLbWVyY2hhbnRfaWQYASABKAkSEAoIY3VycmVuY3kYAiABKAkiQwoSR2V0QmFsYW5jZVJlc3BvbnNlEi0KB2JhbGFuY2UYASABKAsyHC5rYXNzYS5hY2NvdW50aW5nLnYxLkJhbGFuY2UikAEKEkxpc3RFbnRyaWVzUmVxdWVzdBITCgttZXJjaGFudF9pZBgBIAEoCRIRCglwYWdlX3NpemUYAiABKAUSEgoKcGFnZV90b2tlbhgDIAEoCRIQCghjdXJyZW5jeRgEIAEoCRIsCgRraW5kGAUgASgOMh4ua2Fzc2EuYWNjb3VudGluZy52MS5FbnRyeUtpbmQiYgoTTGlzdEVudHJpZXNSZXNwb25zZRIyCgdlbnRyaWVzGAEgAygLMiEua2Fzc2EuYWNjb3VudGluZy52MS5Kb3VybmFsRW50cnkSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJImsKF0NyZWF0ZVNldHRsZW1lbnRSZXF1ZXN0EhMKC21lcmNoYW50X2lkGAEgASgJEhAKCGN1cnJlbmN5GAIgASgJEikKBXVwX3RvGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJPChhDcmVhdGVTZXR0bGVtZW50UmVzcG9uc2USMwoKc2V0dGxlbWVudBgBIAEoCzIfLmthc3NhLmFjY291bnRpbmcudjEuU2V0dGxlbWVudCIxChhQcm9jZXNzU2V0dGxlbWVudFJlcXVlc3QSFQoNc2V0dGxlbWVudF9pZBgBIAEoCSJQChlQcm9jZXNzU2V0dGxlbWVudFJlc3BvbnNlEjMKCnNldHRsZW1lbnQYASABKAsyHy5rYXNzYS5hY2NvdW50aW5nLnYxLlNldHRsZW1lbnQiLQoUR2V0U2V0dGxlbWVudFJlcXVlc3QSFQoNc2V0dGxlbWVudF9pZBgBIAEoCSJMChVHZXRTZXR0bGVtZW50UmVzcG9uc2USMwoKc2V0dGxlbWVudBgBIAEoCzIfLmthc3NhLmFjY291bnRpbmcudjEuU2V0dGxlbWVudCKdAQoWTGlzdFNldHRsZW1lbnRzUmVxdWVzdBIRCglwYWdlX3NpemUYASABKAUSEgoKcGFnZV90b2tlbhgCIAEoCRITCgttZXJjaGFudF9pZBgDIAEoCRI1CgZzdGF0dXMYBCABKA4yJS5rYXNzYS5hY2NvdW50aW5nLnYxLlNldHRsZW1lbnRTdGF0dXMSEAoIY3VycmVuY3kYBSABKAkiaAoXTGlzdFNldHRsZW1lbnRzUmVzcG9uc2USNAoLc2V0dGxlbWVudHMYASADKAsyHy5rYXNzYS5hY2NvdW50aW5nLnYxLlNldHRsZW1lbnQSFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKpwBCglFbnRyeUtpbmQSGgoWRU5UUllfS0lORF9VTlNQRUNJRklFRBAAEhYKEkVOVFJZX0tJTkRfUEFZTUVOVBABEhUKEUVOVFJZX0tJTkRfUkVGVU5EEAISEgoORU5UUllfS0lORF9GRUUQAxIVChFFTlRSWV9LSU5EX1BBWU9VVBAEEhkKFUVOVFJZX0tJTkRfQ09SUkVDVElPThAFKrUBChBTZXR0bGVtZW50U3RhdHVzEiEKHVNFVFRMRU1FTlRfU1RBVFVTX1VOU1BFQ0lGSUVEEAASHQoZU0VUVExFTUVOVF9TVEFUVVNfUEVORElORxABEiAKHFNFVFRMRU1FTlRfU1RBVFVTX1BST0NFU1NJTkcQAhIfChtTRVRUTEVNRU5UX1NUQVRVU19DT01QTEVURUQQAxIcChhTRVRUTEVNRU5UX1NUQVRVU19GQUlMRUQQBDLqBwoRQWNjb3VudGluZ1NlcnZpY2USawoNUmVjb3JkUGF5bWVudBIpLmthc3NhLmFjY291bnRpbmcudjEuUmVjb3JkUGF5bWVudFJlcXVlc3QaKi5rYXNzYS5hY2NvdW50aW5nLnYxLlJlY29yZFBheW1lbnRSZXNwb25zZSIDkAICEm4KDlJlY29yZFBheW1lbnRzEioua2Fzc2EuYWNjb3VudGluZy52MS5SZWNvcmRQYXltZW50c1JlcXVlc3QaKy5rYXNzYS5hY2NvdW50aW5nLnYxLlJlY29yZFBheW1lbnRzUmVzcG9uc2UiA5ACAhJoCgxSZWNvcmRSZWZ1bmQSKC5rYXNzYS5hY2NvdW50aW5nLnYxLlJlY29yZFJlZnVuZFJlcXVlc3QaKS5rYXNzYS5hY2NvdW50aW5nLnYxLlJlY29yZFJlZnVuZFJlc3BvbnNlIgOQAgISYgoKR2V0QmFsYW5jZRImLmthc3NhLmFjY291bnRpbmcudjEuR2V0QmFsYW5jZVJlcXVlc3QaJy5rYXNzYS5hY2NvdW50aW5nLnYxLkdldEJhbGFuY2VSZXNwb25zZSIDkAIBEmUKC0xpc3RFbnRyaWVzEicua2Fzc2EuYWNjb3VudGluZy52MS5MaXN0RW50cmllc1JlcXVlc3QaKC5rYXNzYS5hY2NvdW50aW5nLnYxLkxpc3RFbnRyaWVzUmVzcG9uc2UiA5ACARJvChBDcmVhdGVTZXR0bGVtZW50Eiwua2Fzc2EuYWNjb3VudGluZy52MS5DcmVhdGVTZXR0bGVtZW50UmVxdWVzdBotLmthc3NhLmFjY291bnRpbmcudjEuQ3JlYXRlU2V0dGxlbWVudFJlc3BvbnNlEnIKEVByb2Nlc3NTZXR0bGVtZW50Ei0ua2Fzc2EuYWNjb3VudGluZy52MS5Qcm9jZXNzU2V0dGxlbWVudFJlcXVlc3QaLi5rYXNzYS5hY2NvdW50aW5nLnYxLlByb2Nlc3NTZXR0bGVtZW50UmVzcG9uc2USawoNR2V0U2V0dGxlbWVudBIpLmthc3NhLmFjY291bnRpbmcudjEuR2V0U2V0dGxlbWVudFJlcXVlc3QaKi5rYXNzYS5hY2NvdW50aW5nLnYxLkdldFNldHRsZW1lbnRSZXNwb25zZSIDkAIBEnEKD0xpc3RTZXR0bGVtZW50cxIrLmthc3NhLmFjY291bnRpbmcudjEuTGlzdFNldHRsZW1lbnRzUmVxdWVzdBosLmthc3NhLmFjY291bnRpbmcudjEuTGlzdFNldHRsZW1lbnRzUmVzcG9uc2UiA5ACAWIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Posting is one leg of a journal entry.
@@ -467,6 +467,48 @@ export const RecordPaymentResponseSchema: GenMessage<RecordPaymentResponse> = /*
   messageDesc(file_kassa_accounting_v1_accounting, 5);
 
 /**
+ * RecordPaymentsRequest carries the payments to book together.
+ *
+ * @generated from message kassa.accounting.v1.RecordPaymentsRequest
+ */
+export type RecordPaymentsRequest = Message<"kassa.accounting.v1.RecordPaymentsRequest"> & {
+  /**
+   * Required. 1 to 100 payments, each as RecordPayment takes it.
+   *
+   * @generated from field: repeated kassa.accounting.v1.RecordPaymentRequest payments = 1;
+   */
+  payments: RecordPaymentRequest[];
+};
+
+/**
+ * Describes the message kassa.accounting.v1.RecordPaymentsRequest.
+ * Use `create(RecordPaymentsRequestSchema)` to create a new message.
+ */
+export const RecordPaymentsRequestSchema: GenMessage<RecordPaymentsRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_accounting_v1_accounting, 6);
+
+/**
+ * RecordPaymentsResponse carries each payment's entry, in the request's order.
+ *
+ * @generated from message kassa.accounting.v1.RecordPaymentsResponse
+ */
+export type RecordPaymentsResponse = Message<"kassa.accounting.v1.RecordPaymentsResponse"> & {
+  /**
+   * The PAYMENT entry of each payment (the first one on a replay).
+   *
+   * @generated from field: repeated kassa.accounting.v1.JournalEntry entries = 1;
+   */
+  entries: JournalEntry[];
+};
+
+/**
+ * Describes the message kassa.accounting.v1.RecordPaymentsResponse.
+ * Use `create(RecordPaymentsResponseSchema)` to create a new message.
+ */
+export const RecordPaymentsResponseSchema: GenMessage<RecordPaymentsResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_accounting_v1_accounting, 7);
+
+/**
  * RecordRefundRequest describes a SUCCEEDED refund to book.
  *
  * @generated from message kassa.accounting.v1.RecordRefundRequest
@@ -520,7 +562,7 @@ export type RecordRefundRequest = Message<"kassa.accounting.v1.RecordRefundReque
  * Use `create(RecordRefundRequestSchema)` to create a new message.
  */
 export const RecordRefundRequestSchema: GenMessage<RecordRefundRequest> = /*@__PURE__*/
-  messageDesc(file_kassa_accounting_v1_accounting, 6);
+  messageDesc(file_kassa_accounting_v1_accounting, 8);
 
 /**
  * RecordRefundResponse carries the refund's entry.
@@ -541,7 +583,7 @@ export type RecordRefundResponse = Message<"kassa.accounting.v1.RecordRefundResp
  * Use `create(RecordRefundResponseSchema)` to create a new message.
  */
 export const RecordRefundResponseSchema: GenMessage<RecordRefundResponse> = /*@__PURE__*/
-  messageDesc(file_kassa_accounting_v1_accounting, 7);
+  messageDesc(file_kassa_accounting_v1_accounting, 9);
 
 /**
  * GetBalanceRequest names a merchant and currency.
@@ -569,7 +611,7 @@ export type GetBalanceRequest = Message<"kassa.accounting.v1.GetBalanceRequest">
  * Use `create(GetBalanceRequestSchema)` to create a new message.
  */
 export const GetBalanceRequestSchema: GenMessage<GetBalanceRequest> = /*@__PURE__*/
-  messageDesc(file_kassa_accounting_v1_accounting, 8);
+  messageDesc(file_kassa_accounting_v1_accounting, 10);
 
 /**
  * GetBalanceResponse carries the balance.
@@ -590,7 +632,7 @@ export type GetBalanceResponse = Message<"kassa.accounting.v1.GetBalanceResponse
  * Use `create(GetBalanceResponseSchema)` to create a new message.
  */
 export const GetBalanceResponseSchema: GenMessage<GetBalanceResponse> = /*@__PURE__*/
-  messageDesc(file_kassa_accounting_v1_accounting, 9);
+  messageDesc(file_kassa_accounting_v1_accounting, 11);
 
 /**
  * ListEntriesRequest selects a page of one merchant's journal entries.
@@ -639,7 +681,7 @@ export type ListEntriesRequest = Message<"kassa.accounting.v1.ListEntriesRequest
  * Use `create(ListEntriesRequestSchema)` to create a new message.
  */
 export const ListEntriesRequestSchema: GenMessage<ListEntriesRequest> = /*@__PURE__*/
-  messageDesc(file_kassa_accounting_v1_accounting, 10);
+  messageDesc(file_kassa_accounting_v1_accounting, 12);
 
 /**
  * ListEntriesResponse is one page of entries, newest first.
@@ -667,7 +709,7 @@ export type ListEntriesResponse = Message<"kassa.accounting.v1.ListEntriesRespon
  * Use `create(ListEntriesResponseSchema)` to create a new message.
  */
 export const ListEntriesResponseSchema: GenMessage<ListEntriesResponse> = /*@__PURE__*/
-  messageDesc(file_kassa_accounting_v1_accounting, 11);
+  messageDesc(file_kassa_accounting_v1_accounting, 13);
 
 /**
  * CreateSettlementRequest names what to settle.
@@ -703,7 +745,7 @@ export type CreateSettlementRequest = Message<"kassa.accounting.v1.CreateSettlem
  * Use `create(CreateSettlementRequestSchema)` to create a new message.
  */
 export const CreateSettlementRequestSchema: GenMessage<CreateSettlementRequest> = /*@__PURE__*/
-  messageDesc(file_kassa_accounting_v1_accounting, 12);
+  messageDesc(file_kassa_accounting_v1_accounting, 14);
 
 /**
  * CreateSettlementResponse carries the new settlement.
@@ -724,7 +766,7 @@ export type CreateSettlementResponse = Message<"kassa.accounting.v1.CreateSettle
  * Use `create(CreateSettlementResponseSchema)` to create a new message.
  */
 export const CreateSettlementResponseSchema: GenMessage<CreateSettlementResponse> = /*@__PURE__*/
-  messageDesc(file_kassa_accounting_v1_accounting, 13);
+  messageDesc(file_kassa_accounting_v1_accounting, 15);
 
 /**
  * ProcessSettlementRequest names the settlement to post.
@@ -745,7 +787,7 @@ export type ProcessSettlementRequest = Message<"kassa.accounting.v1.ProcessSettl
  * Use `create(ProcessSettlementRequestSchema)` to create a new message.
  */
 export const ProcessSettlementRequestSchema: GenMessage<ProcessSettlementRequest> = /*@__PURE__*/
-  messageDesc(file_kassa_accounting_v1_accounting, 14);
+  messageDesc(file_kassa_accounting_v1_accounting, 16);
 
 /**
  * ProcessSettlementResponse carries the processed settlement.
@@ -766,7 +808,7 @@ export type ProcessSettlementResponse = Message<"kassa.accounting.v1.ProcessSett
  * Use `create(ProcessSettlementResponseSchema)` to create a new message.
  */
 export const ProcessSettlementResponseSchema: GenMessage<ProcessSettlementResponse> = /*@__PURE__*/
-  messageDesc(file_kassa_accounting_v1_accounting, 15);
+  messageDesc(file_kassa_accounting_v1_accounting, 17);
 
 /**
  * GetSettlementRequest names one settlement.
@@ -787,7 +829,7 @@ export type GetSettlementRequest = Message<"kassa.accounting.v1.GetSettlementReq
  * Use `create(GetSettlementRequestSchema)` to create a new message.
  */
 export const GetSettlementRequestSchema: GenMessage<GetSettlementRequest> = /*@__PURE__*/
-  messageDesc(file_kassa_accounting_v1_accounting, 16);
+  messageDesc(file_kassa_accounting_v1_accounting, 18);
 
 /**
  * GetSettlementResponse carries the settlement.
@@ -808,7 +850,7 @@ export type GetSettlementResponse = Message<"kassa.accounting.v1.GetSettlementRe
  * Use `create(GetSettlementResponseSchema)` to create a new message.
  */
 export const GetSettlementResponseSchema: GenMessage<GetSettlementResponse> = /*@__PURE__*/
-  messageDesc(file_kassa_accounting_v1_accounting, 17);
+  messageDesc(file_kassa_accounting_v1_accounting, 19);
 
 /**
  * ListSettlementsRequest selects a page of settlements.
@@ -857,7 +899,7 @@ export type ListSettlementsRequest = Message<"kassa.accounting.v1.ListSettlement
  * Use `create(ListSettlementsRequestSchema)` to create a new message.
  */
 export const ListSettlementsRequestSchema: GenMessage<ListSettlementsRequest> = /*@__PURE__*/
-  messageDesc(file_kassa_accounting_v1_accounting, 18);
+  messageDesc(file_kassa_accounting_v1_accounting, 20);
 
 /**
  * ListSettlementsResponse is one page of settlements, newest first.
@@ -885,7 +927,7 @@ export type ListSettlementsResponse = Message<"kassa.accounting.v1.ListSettlemen
  * Use `create(ListSettlementsResponseSchema)` to create a new message.
  */
 export const ListSettlementsResponseSchema: GenMessage<ListSettlementsResponse> = /*@__PURE__*/
-  messageDesc(file_kassa_accounting_v1_accounting, 19);
+  messageDesc(file_kassa_accounting_v1_accounting, 21);
 
 /**
  * EntryKind is the business event a journal entry records.
@@ -1035,6 +1077,21 @@ export const AccountingService: GenService<{
     methodKind: "unary";
     input: typeof RecordPaymentRequestSchema;
     output: typeof RecordPaymentResponseSchema;
+  },
+  /**
+   * RecordPayments books several payments in one transaction, each exactly as RecordPayment would
+   * (same validation, idempotency and answers, in the request's order): the gateway's outbox sends
+   * the payments that finished while its previous call was on the way in one call. All or nothing:
+   * on any error nothing is booked, and the caller may send them one by one to find the one at fault.
+   * Errors: INVALID_ARGUMENT (`payments` empty or more than 100; a payment's field, named
+   * `payments[i].field`), ALREADY_EXISTS, UNAUTHENTICATED.
+   *
+   * @generated from rpc kassa.accounting.v1.AccountingService.RecordPayments
+   */
+  recordPayments: {
+    methodKind: "unary";
+    input: typeof RecordPaymentsRequestSchema;
+    output: typeof RecordPaymentsResponseSchema;
   },
   /**
    * RecordRefund books a SUCCEEDED refund: merchant balance → clearing, `amount` `currency`. The balance

@@ -12,7 +12,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file kassa/order/v1/order.proto.
  */
 export const file_kassa_order_v1_order: GenFile = /*@__PURE__*/
-  fileDesc("ChprYXNzYS9vcmRlci92MS9vcmRlci5wcm90bxIOa2Fzc2Eub3JkZXIudjEikQMKBU9yZGVyEgoKAmlkGAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEhkKEW1lcmNoYW50X29yZGVyX25vGAMgASgJEg4KBmFtb3VudBgEIAEoAxIQCghjdXJyZW5jeRgFIAEoCRITCgtkZXNjcmlwdGlvbhgGIAEoCRIrCgZzdGF0dXMYByABKA4yGy5rYXNzYS5vcmRlci52MS5PcmRlclN0YXR1cxISCgpwYXltZW50X2lkGAggASgJEhUKDWNhbmNlbF9yZWFzb24YCSABKAkSLgoKY3JlYXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoHcGFpZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY2FuY2VsbGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLIAQoPT3JkZXJUcmFuc2l0aW9uEjAKC2Zyb21fc3RhdHVzGAEgASgOMhsua2Fzc2Eub3JkZXIudjEuT3JkZXJTdGF0dXMSLgoJdG9fc3RhdHVzGAIgASgOMhsua2Fzc2Eub3JkZXIudjEuT3JkZXJTdGF0dXMSEgoKcGF5bWVudF9pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkSLwoLb2NjdXJyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInsKEkNyZWF0ZU9yZGVyUmVxdWVzdBITCgttZXJjaGFudF9pZBgBIAEoCRIZChFtZXJjaGFudF9vcmRlcl9ubxgCIAEoCRIOCgZhbW91bnQYAyABKAMSEAoIY3VycmVuY3kYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkiTAoTQ3JlYXRlT3JkZXJSZXNwb25zZRIkCgVvcmRlchgBIAEoCzIVLmthc3NhLm9yZGVyLnYxLk9yZGVyEg8KB2NyZWF0ZWQYAiABKAgiIwoPR2V0T3JkZXJSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJIm4KEEdldE9yZGVyUmVzcG9uc2USJAoFb3JkZXIYASABKAsyFS5rYXNzYS5vcmRlci52MS5PcmRlchI0Cgt0cmFuc2l0aW9ucxgCIAMoCzIfLmthc3NhLm9yZGVyLnYxLk9yZGVyVHJhbnNpdGlvbiI8ChRNYXJrT3JkZXJQYWlkUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCRISCgpwYXltZW50X2lkGAIgASgJIj0KFU1hcmtPcmRlclBhaWRSZXNwb25zZRIkCgVvcmRlchgBIAEoCzIVLmthc3NhLm9yZGVyLnYxLk9yZGVyIjYKEkNhbmNlbE9yZGVyUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiOwoTQ2FuY2VsT3JkZXJSZXNwb25zZRIkCgVvcmRlchgBIAEoCzIVLmthc3NhLm9yZGVyLnYxLk9yZGVyKngKC09yZGVyU3RhdHVzEhwKGE9SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFE9SREVSX1NUQVRVU19DUkVBVEVEEAESFQoRT1JERVJfU1RBVFVTX1BBSUQQAhIaChZPUkRFUl9TVEFUVVNfQ0FOQ0VMTEVEEAMy/wIKDE9yZGVyU2VydmljZRJbCgtDcmVhdGVPcmRlchIiLmthc3NhLm9yZGVyLnYxLkNyZWF0ZU9yZGVyUmVxdWVzdBojLmthc3NhLm9yZGVyLnYxLkNyZWF0ZU9yZGVyUmVzcG9uc2UiA5ACAhJSCghHZXRPcmRlchIfLmthc3NhLm9yZGVyLnYxLkdldE9yZGVyUmVxdWVzdBogLmthc3NhLm9yZGVyLnYxLkdldE9yZGVyUmVzcG9uc2UiA5ACARJhCg1NYXJrT3JkZXJQYWlkEiQua2Fzc2Eub3JkZXIudjEuTWFya09yZGVyUGFpZFJlcXVlc3QaJS5rYXNzYS5vcmRlci52MS5NYXJrT3JkZXJQYWlkUmVzcG9uc2UiA5ACAhJbCgtDYW5jZWxPcmRlchIiLmthc3NhLm9yZGVyLnYxLkNhbmNlbE9yZGVyUmVxdWVzdBojLmthc3NhLm9yZGVyLnYxLkNhbmNlbE9yZGVyUmVzcG9uc2UiA5ACAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
+  fileDesc("ChprYXNzYS9vcmRlci92MS9vcmRlci5wcm90bxIOa2Fzc2Eub3JkZXIudjEikQMKBU9yZGVyEgoKAmlkGAEgASgJEhMKC21lcmNoYW50X2lkGAIgASgJEhkKEW1lcmNoYW50X29yZGVyX25vGAMgASgJEg4KBmFtb3VudBgEIAEoAxIQCghjdXJyZW5jeRgFIAEoCRITCgtkZXNjcmlwdGlvbhgGIAEoCRIrCgZzdGF0dXMYByABKA4yGy5rYXNzYS5vcmRlci52MS5PcmRlclN0YXR1cxISCgpwYXltZW50X2lkGAggASgJEhUKDWNhbmNlbF9yZWFzb24YCSABKAkSLgoKY3JlYXRlZF9hdBgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLgoKdXBkYXRlZF9hdBgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASKwoHcGFpZF9hdBgMIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMY2FuY2VsbGVkX2F0GA0gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLIAQoPT3JkZXJUcmFuc2l0aW9uEjAKC2Zyb21fc3RhdHVzGAEgASgOMhsua2Fzc2Eub3JkZXIudjEuT3JkZXJTdGF0dXMSLgoJdG9fc3RhdHVzGAIgASgOMhsua2Fzc2Eub3JkZXIudjEuT3JkZXJTdGF0dXMSEgoKcGF5bWVudF9pZBgDIAEoCRIOCgZyZWFzb24YBCABKAkSLwoLb2NjdXJyZWRfYXQYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wInsKEkNyZWF0ZU9yZGVyUmVxdWVzdBITCgttZXJjaGFudF9pZBgBIAEoCRIZChFtZXJjaGFudF9vcmRlcl9ubxgCIAEoCRIOCgZhbW91bnQYAyABKAMSEAoIY3VycmVuY3kYBCABKAkSEwoLZGVzY3JpcHRpb24YBSABKAkiTAoTQ3JlYXRlT3JkZXJSZXNwb25zZRIkCgVvcmRlchgBIAEoCzIVLmthc3NhLm9yZGVyLnYxLk9yZGVyEg8KB2NyZWF0ZWQYAiABKAgiIwoPR2V0T3JkZXJSZXF1ZXN0EhAKCG9yZGVyX2lkGAEgASgJIm4KEEdldE9yZGVyUmVzcG9uc2USJAoFb3JkZXIYASABKAsyFS5rYXNzYS5vcmRlci52MS5PcmRlchI0Cgt0cmFuc2l0aW9ucxgCIAMoCzIfLmthc3NhLm9yZGVyLnYxLk9yZGVyVHJhbnNpdGlvbiI8ChRNYXJrT3JkZXJQYWlkUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCRISCgpwYXltZW50X2lkGAIgASgJIj0KFU1hcmtPcmRlclBhaWRSZXNwb25zZRIkCgVvcmRlchgBIAEoCzIVLmthc3NhLm9yZGVyLnYxLk9yZGVyIk0KFU1hcmtPcmRlcnNQYWlkUmVxdWVzdBI0CgZvcmRlcnMYASADKAsyJC5rYXNzYS5vcmRlci52MS5NYXJrT3JkZXJQYWlkUmVxdWVzdCI/ChZNYXJrT3JkZXJzUGFpZFJlc3BvbnNlEiUKBm9yZGVycxgBIAMoCzIVLmthc3NhLm9yZGVyLnYxLk9yZGVyIjYKEkNhbmNlbE9yZGVyUmVxdWVzdBIQCghvcmRlcl9pZBgBIAEoCRIOCgZyZWFzb24YAiABKAkiOwoTQ2FuY2VsT3JkZXJSZXNwb25zZRIkCgVvcmRlchgBIAEoCzIVLmthc3NhLm9yZGVyLnYxLk9yZGVyKngKC09yZGVyU3RhdHVzEhwKGE9SREVSX1NUQVRVU19VTlNQRUNJRklFRBAAEhgKFE9SREVSX1NUQVRVU19DUkVBVEVEEAESFQoRT1JERVJfU1RBVFVTX1BBSUQQAhIaChZPUkRFUl9TVEFUVVNfQ0FOQ0VMTEVEEAMy5QMKDE9yZGVyU2VydmljZRJbCgtDcmVhdGVPcmRlchIiLmthc3NhLm9yZGVyLnYxLkNyZWF0ZU9yZGVyUmVxdWVzdBojLmthc3NhLm9yZGVyLnYxLkNyZWF0ZU9yZGVyUmVzcG9uc2UiA5ACAhJSCghHZXRPcmRlchIfLmthc3NhLm9yZGVyLnYxLkdldE9yZGVyUmVxdWVzdBogLmthc3NhLm9yZGVyLnYxLkdldE9yZGVyUmVzcG9uc2UiA5ACARJhCg1NYXJrT3JkZXJQYWlkEiQua2Fzc2Eub3JkZXIudjEuTWFya09yZGVyUGFpZFJlcXVlc3QaJS5rYXNzYS5vcmRlci52MS5NYXJrT3JkZXJQYWlkUmVzcG9uc2UiA5ACAhJkCg5NYXJrT3JkZXJzUGFpZBIlLmthc3NhLm9yZGVyLnYxLk1hcmtPcmRlcnNQYWlkUmVxdWVzdBomLmthc3NhLm9yZGVyLnYxLk1hcmtPcmRlcnNQYWlkUmVzcG9uc2UiA5ACAhJbCgtDYW5jZWxPcmRlchIiLmthc3NhLm9yZGVyLnYxLkNhbmNlbE9yZGVyUmVxdWVzdBojLmthc3NhLm9yZGVyLnYxLkNhbmNlbE9yZGVyUmVzcG9uc2UiA5ACAmIGcHJvdG8z", [file_google_protobuf_timestamp]);
 
 /**
  * Order is a merchant's order as known to Kassa.
@@ -344,6 +344,48 @@ export const MarkOrderPaidResponseSchema: GenMessage<MarkOrderPaidResponse> = /*
   messageDesc(file_kassa_order_v1_order, 7);
 
 /**
+ * MarkOrdersPaidRequest carries the orders to mark paid together.
+ *
+ * @generated from message kassa.order.v1.MarkOrdersPaidRequest
+ */
+export type MarkOrdersPaidRequest = Message<"kassa.order.v1.MarkOrdersPaidRequest"> & {
+  /**
+   * Required. 1 to 100 orders, each as MarkOrderPaid takes it.
+   *
+   * @generated from field: repeated kassa.order.v1.MarkOrderPaidRequest orders = 1;
+   */
+  orders: MarkOrderPaidRequest[];
+};
+
+/**
+ * Describes the message kassa.order.v1.MarkOrdersPaidRequest.
+ * Use `create(MarkOrdersPaidRequestSchema)` to create a new message.
+ */
+export const MarkOrdersPaidRequestSchema: GenMessage<MarkOrdersPaidRequest> = /*@__PURE__*/
+  messageDesc(file_kassa_order_v1_order, 8);
+
+/**
+ * MarkOrdersPaidResponse carries each paid order, in the request's order.
+ *
+ * @generated from message kassa.order.v1.MarkOrdersPaidResponse
+ */
+export type MarkOrdersPaidResponse = Message<"kassa.order.v1.MarkOrdersPaidResponse"> & {
+  /**
+   * The orders, status PAID.
+   *
+   * @generated from field: repeated kassa.order.v1.Order orders = 1;
+   */
+  orders: Order[];
+};
+
+/**
+ * Describes the message kassa.order.v1.MarkOrdersPaidResponse.
+ * Use `create(MarkOrdersPaidResponseSchema)` to create a new message.
+ */
+export const MarkOrdersPaidResponseSchema: GenMessage<MarkOrdersPaidResponse> = /*@__PURE__*/
+  messageDesc(file_kassa_order_v1_order, 9);
+
+/**
  * CancelOrderRequest names the order to cancel and why.
  *
  * @generated from message kassa.order.v1.CancelOrderRequest
@@ -369,7 +411,7 @@ export type CancelOrderRequest = Message<"kassa.order.v1.CancelOrderRequest"> & 
  * Use `create(CancelOrderRequestSchema)` to create a new message.
  */
 export const CancelOrderRequestSchema: GenMessage<CancelOrderRequest> = /*@__PURE__*/
-  messageDesc(file_kassa_order_v1_order, 8);
+  messageDesc(file_kassa_order_v1_order, 10);
 
 /**
  * CancelOrderResponse carries the cancelled order.
@@ -390,7 +432,7 @@ export type CancelOrderResponse = Message<"kassa.order.v1.CancelOrderResponse"> 
  * Use `create(CancelOrderResponseSchema)` to create a new message.
  */
 export const CancelOrderResponseSchema: GenMessage<CancelOrderResponse> = /*@__PURE__*/
-  messageDesc(file_kassa_order_v1_order, 9);
+  messageDesc(file_kassa_order_v1_order, 11);
 
 /**
  * OrderStatus is where an order is in its life.
@@ -490,6 +532,21 @@ export const OrderService: GenService<{
     methodKind: "unary";
     input: typeof MarkOrderPaidRequestSchema;
     output: typeof MarkOrderPaidResponseSchema;
+  },
+  /**
+   * MarkOrdersPaid marks several orders paid in one transaction, each exactly as MarkOrderPaid would
+   * (same validation, idempotency and answers, in the request's order): the gateway's outbox sends
+   * the payments that finished while its previous call was on the way in one call. All or nothing:
+   * on any error nothing changes, and the caller may send them one by one to find the one at fault.
+   * Errors: INVALID_ARGUMENT (`orders` empty or more than 100; an order's field, named
+   * `orders[i].field`), NOT_FOUND, FAILED_PRECONDITION, UNAUTHENTICATED.
+   *
+   * @generated from rpc kassa.order.v1.OrderService.MarkOrdersPaid
+   */
+  markOrdersPaid: {
+    methodKind: "unary";
+    input: typeof MarkOrdersPaidRequestSchema;
+    output: typeof MarkOrdersPaidResponseSchema;
   },
   /**
    * CancelOrder moves an order CREATED → CANCELLED (e.g. its payment failed).

@@ -64,22 +64,31 @@ export interface OutboxTargets {
   accounting: Client<typeof AccountingService>;
 }
 
-/** Where each kind goes and the call that delivers its parsed payload there. */
+/**
+ * Where each kind goes and the call that delivers its parsed payload there; `deliverMany`, for
+ * the kinds a target takes several of in one call (one transaction there), is all or nothing.
+ */
 const routes: {
   readonly [K in OutboxKind]: {
     readonly target: keyof OutboxTargets;
     deliver(targets: OutboxTargets, payload: OutboxPayload<K>): Promise<unknown>;
+    deliverMany?(targets: OutboxTargets, payloads: OutboxPayload<K>[]): Promise<unknown>;
   };
 } = {
-  "order.paid": { target: "order", deliver: (to, payload) => to.order.markOrderPaid(payload) },
+  "order.paid": {
+    target: "order",
+    deliver: (to, payload) => to.order.markOrderPaid(payload),
+    deliverMany: (to, orders) => to.order.markOrdersPaid({ orders }),
+  },
   "order.cancelled": {
     target: "order",
     deliver: (to, payload) => to.order.cancelOrder(payload),
   },
   "ledger.payment": {
     target: "accounting",
-    deliver: (to, { occurredAt, ...payload }) =>
-      to.accounting.recordPayment({ ...payload, occurredAt: timestampFromDate(occurredAt) }),
+    deliver: (to, payload) => to.accounting.recordPayment(recordPaymentRequest(payload)),
+    deliverMany: (to, payloads) =>
+      to.accounting.recordPayments({ payments: payloads.map(recordPaymentRequest) }),
   },
   "ledger.refund": {
     target: "accounting",
@@ -87,6 +96,10 @@ const routes: {
       to.accounting.recordRefund({ ...payload, occurredAt: timestampFromDate(occurredAt) }),
   },
 };
+
+function recordPaymentRequest({ occurredAt, ...payload }: OutboxPayload<"ledger.payment">) {
+  return { ...payload, occurredAt: timestampFromDate(occurredAt) };
+}
 
 /** The event kinds each target receives. */
 export const outboxKindsByTarget: Readonly<Record<keyof OutboxTargets, readonly OutboxKind[]>> = {
@@ -99,18 +112,44 @@ export const outboxKindsByTarget: Readonly<Record<keyof OutboxTargets, readonly 
  * kind this gateway does not know or a payload that does not parse (retried, then EXHAUSTED).
  */
 export async function deliverOutboxEvent(targets: OutboxTargets, event: OutboxRow): Promise<void> {
-  if (!isOutboxKind(event.kind)) {
-    throw new ConnectError(`unknown outbox event kind ${event.kind}`, Code.InvalidArgument);
-  }
-  await deliver(targets, event.kind, event.payload);
+  const { kind, payload } = parseOutboxEvent(event);
+  await routes[kind].deliver(targets, payload as never);
 }
 
-async function deliver<K extends OutboxKind>(
+/**
+ * Whether events of this kind can go to their target several in one call
+ * ({@link deliverOutboxEvents}).
+ */
+export function deliversTogether(kind: string): boolean {
+  return isOutboxKind(kind) && routes[kind].deliverMany !== undefined;
+}
+
+/**
+ * Delivers stored events of one kind that {@link deliversTogether} in one call, all or
+ * nothing; rejects like {@link deliverOutboxEvent} (a payload that does not parse fails the
+ * call before anything is sent).
+ */
+export async function deliverOutboxEvents(
   targets: OutboxTargets,
-  kind: K,
-  stored: unknown,
+  events: readonly OutboxRow[],
 ): Promise<void> {
-  const parsed = outboxPayloadSchemas[kind].safeParse(stored);
+  const parsed = events.map(parseOutboxEvent);
+  const kind = parsed[0]?.kind;
+  if (!kind) return;
+  const route = routes[kind];
+  if (!route.deliverMany || parsed.some((event) => event.kind !== kind)) {
+    throw new Error(`outbox events of ${kind} cannot be delivered together`);
+  }
+  await route.deliverMany(targets, parsed.map((event) => event.payload) as never);
+}
+
+/** The event's kind and its payload as its kind's schema reads it. */
+function parseOutboxEvent(event: OutboxRow): { kind: OutboxKind; payload: unknown } {
+  const { kind } = event;
+  if (!isOutboxKind(kind)) {
+    throw new ConnectError(`unknown outbox event kind ${kind}`, Code.InvalidArgument);
+  }
+  const parsed = outboxPayloadSchemas[kind].safeParse(event.payload);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new ConnectError(
@@ -118,7 +157,7 @@ async function deliver<K extends OutboxKind>(
       Code.InvalidArgument,
     );
   }
-  await routes[kind].deliver(targets, parsed.data as OutboxPayload<K>);
+  return { kind, payload: parsed.data };
 }
 
 function kindsFor(target: keyof OutboxTargets): OutboxKind[] {

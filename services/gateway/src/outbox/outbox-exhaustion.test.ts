@@ -89,4 +89,41 @@ describe("a stored outbox event whose payload does not parse", () => {
     const ledger = platform.admin(AccountingService, "accounting");
     expect((await ledger.listEntries({ merchantId })).entries).toEqual([]);
   });
+
+  it("fails alone when it is due with others of its kind: they are delivered together without it", async () => {
+    const db = platform.services.gateway.context.db as Database<typeof schema>;
+    const merchantId = createId("mer");
+    const payload = (paymentId: string, amount: string) => ({
+      paymentId,
+      merchantId,
+      amount,
+      currency: "EUR",
+      occurredAt: new Date().toISOString(),
+    });
+    const good = [createId("pay"), createId("pay"), createId("pay")];
+    const bad = createId("pay");
+    // All due in one round: the first goes alone, the rest in one call that the bad one spoils.
+    await db.insert(schema.outbox).values(
+      [...good.map((id) => payload(id, "700")), payload(bad, "7.5")].map((row) => ({
+        kind: "ledger.payment",
+        subjectId: row.paymentId,
+        payload: row,
+        nextAttemptAt: new Date(),
+        createdAt: new Date(),
+      })),
+    );
+    const statusOf = async (id: string) =>
+      (await db.select().from(schema.outbox).where(eq(schema.outbox.subjectId, id)))[0]?.status;
+    await eventually(async () => {
+      expect(await Promise.all([...good, bad].map(statusOf))).toEqual([
+        "DELIVERED",
+        "DELIVERED",
+        "DELIVERED",
+        "EXHAUSTED",
+      ]);
+    });
+    const ledger = platform.admin(AccountingService, "accounting");
+    const { entries } = await ledger.listEntries({ merchantId });
+    expect(entries.map((entry) => entry.paymentId).sort()).toEqual([...good].sort());
+  });
 });

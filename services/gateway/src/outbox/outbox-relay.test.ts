@@ -101,4 +101,47 @@ describe("outbox relay", () => {
       .getBalance({ merchantId: merchant.merchantId, currency: "EUR" });
     expect(balance?.balance).toBe(payment?.amount);
   });
+
+  it("sends the events that queued up for a target together: one call, each recorded once", async () => {
+    await platform.services.accounting.stop();
+    const payments = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        merchant.gateway.createPayment({ ...paymentRequest("tok_visa"), currency: "CHF" }),
+      ),
+    );
+    const ids = payments.map(({ payment }) => payment?.id ?? "");
+    const ledgerEvents = async () =>
+      (await Promise.all(ids.map(events)))
+        .flat()
+        .filter((event) => event.kind === "ledger.payment");
+    await eventually(async () => {
+      const waiting = await ledgerEvents();
+      expect(waiting.map((event) => event.status)).toEqual(ids.map(() => "PENDING"));
+    });
+
+    await platform.services.accounting.start();
+    await eventually(async () => {
+      const delivered = await ledgerEvents();
+      expect(delivered.map((event) => event.status)).toEqual(ids.map(() => "DELIVERED"));
+    });
+    const { balance } = await platform
+      .admin(AccountingService, "accounting")
+      .getBalance({ merchantId: merchant.merchantId, currency: "CHF" });
+    expect(balance?.balance).toBe(5150n * 6n);
+    // Fewer calls than events: the ones that waited went in RecordPayments.
+    const metrics = await (await fetch(`${platform.services.accounting.url}/metrics`)).text();
+    const calls = (method: string) =>
+      [
+        ...metrics.matchAll(
+          new RegExp(
+            `kassa_rpc_requests_total\\{[^}]*method="[^"]*/${method}"[^}]*\\} (\\d+)`,
+            "g",
+          ),
+        ),
+      ]
+        .map((match) => Number(match[1]))
+        .reduce((sum, count) => sum + count, 0);
+    expect(calls("RecordPayments")).toBeGreaterThanOrEqual(1);
+    expect(calls("RecordPayment") + calls("RecordPayments")).toBeLessThan(6);
+  });
 });

@@ -12,7 +12,8 @@ import { outboxRepository } from "../db/outbox-repository.js";
 import type { OutboxRow } from "../db/schema.js";
 import type { GatewayMetrics } from "../gateway-metrics.js";
 import { createWorkerPause } from "../worker-pause.js";
-import { deliverOutboxEvent, type OutboxTargets, outboxKindsByTarget } from "./outbox-events.js";
+import { createOutboxBatcher } from "./outbox-batcher.js";
+import { type OutboxTargets, outboxKindsByTarget } from "./outbox-events.js";
 
 /** Options for {@link startOutboxRelay}. */
 export interface OutboxRelayOptions {
@@ -73,8 +74,9 @@ const permanentCodes = new Set([
  * Delivers outbox events: those its own process just committed, at once
  * ({@link OutboxRelay.deliver}), and due rows it claims (FOR UPDATE SKIP LOCKED, so any number
  * of gateway replicas can run one); it calls their idempotent target RPCs outside any
- * transaction, then marks each delivered, or reschedules it with exponential backoff and
- * jitter. Delivered events are marked together, in one statement in the transaction of the next
+ * transaction (several of a kind in one call when they queue up, see
+ * {@link createOutboxBatcher}), then marks each delivered, or reschedules it with exponential
+ * backoff and jitter. Delivered events are marked together, in one statement in the transaction of the next
  * round's claim, so a payment's events cost no commit of their own; until then their hold or
  * lease keeps other relays away, and a relay that dies first only lets them be delivered again
  * (their targets are idempotent). A target that is not serving (still starting, restarting,
@@ -87,6 +89,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   const { db, clock, logger, metrics, signal } = options;
   const random = options.random ?? Math.random;
   const between = createWorkerPause(signal);
+  const batcher = createOutboxBatcher(options.targets, options.tracing);
 
   const retryDelayMs = (attempts: number) => {
     const exponential = Math.min(
@@ -118,7 +121,7 @@ export function startOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   /** Resolves with the event's id when delivered, to be marked with the round's others. */
   const attemptDelivery = async (event: OutboxRow): Promise<bigint | undefined> => {
     try {
-      await deliverOutboxEvent(options.targets, event);
+      await batcher.deliver(event);
       metrics.outboxDeliveries.inc({ kind: event.kind, result: "delivered" });
       return event.id;
     } catch (error) {
