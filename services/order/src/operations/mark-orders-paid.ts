@@ -19,5 +19,7 @@ export async function markOrdersPaid(
   const paid = await eachInOneTransaction(context.db, "orders", request.orders, (db, order) =>
     markOrderPaid({ ...context, db }, order),
   );
-  return create(MarkOrdersPaidResponseSchema, { orders: paid.flatMap((answer) => answer.order ?? []) });
+  return create(MarkOrdersPaidResponseSchema, {
+    orders: paid.flatMap((answer) => answer.order ?? []),
+  });
 }
