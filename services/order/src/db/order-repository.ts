@@ -1,4 +1,5 @@
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, type Param, type SQL, sql } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
 import type { OrderDatabase } from "./order-database.js";
 import { type OrderRow, type OrderTransitionRow, orders, orderTransitions } from "./schema.js";
 
@@ -14,21 +15,32 @@ export interface NewOrder {
 }
 
 /**
+ * A transition out of CREATED, as one statement saw it: the order as it stood under its lock
+ * (so the caller can tell why a transition did not apply), and the order after, when it did.
+ */
+export interface OrderTransitionResult {
+  current: OrderRow;
+  changed: OrderRow | undefined;
+}
+
+/**
  * Every read and write of orders. Writes come as named updates (create, mark paid, cancel),
- * each recording its transition in the same transaction, so the history is never missing a
+ * each one statement that records its transition with it, so the history is never missing a
  * step and nothing is ever deleted.
  */
 export const orderRepository = {
   /**
    * Inserts the order and its creation transition, unless the merchant already has an order
    * with this number; resolves with the order that exists now and whether it was created.
+   * One statement (a data-modifying CTE, so both rows commit together or not at all); a
+   * conflict inserts neither, and the order that holds the number is read after it.
    */
   async createIfAbsent(
     db: OrderDatabase,
     order: NewOrder,
   ): Promise<{ order: OrderRow; created: boolean }> {
-    return db.transaction(async (tx) => {
-      const [inserted] = await tx
+    const created = db.$with("created").as(
+      db
         .insert(orders)
         .values({
           id: order.id,
@@ -42,28 +54,28 @@ export const orderRepository = {
           updatedAt: order.at,
         })
         .onConflictDoNothing({ target: [orders.merchantId, orders.merchantOrderNo] })
-        .returning();
-      if (inserted) {
-        await tx.insert(orderTransitions).values({
-          orderId: inserted.id,
-          fromStatus: null,
-          toStatus: "CREATED",
-          occurredAt: order.at,
-        });
-        return { order: inserted, created: true };
-      }
-      const [existing] = await tx
-        .select()
-        .from(orders)
-        .where(
-          and(
-            eq(orders.merchantId, order.merchantId),
-            eq(orders.merchantOrderNo, order.merchantOrderNo),
-          ),
-        );
-      if (!existing) throw new Error("order vanished between conflict and read");
-      return { order: existing, created: false };
+        .returning(),
+    );
+    const history = recordTransition(db, {
+      orderId: created.id,
+      fromStatus: sql`null`,
+      toStatus: created.status,
+      occurredAt: sql.param(order.at, orderTransitions.occurredAt),
+      from: created,
     });
+    const [inserted] = await db.with(created, history).select().from(created);
+    if (inserted) return { order: inserted, created: true };
+    const [existing] = await db
+      .select()
+      .from(orders)
+      .where(
+        and(
+          eq(orders.merchantId, order.merchantId),
+          eq(orders.merchantOrderNo, order.merchantOrderNo),
+        ),
+      );
+    if (!existing) throw new Error("order vanished between conflict and read");
+    return { order: existing, created: false };
   },
 
   async find(db: OrderDatabase, id: string): Promise<OrderRow | undefined> {
@@ -71,49 +83,36 @@ export const orderRepository = {
     return row;
   },
 
-  /** Reads the order and locks it until the transaction ends, so transitions never race. */
-  async lock(tx: OrderDatabase, id: string): Promise<OrderRow | undefined> {
-    const [row] = await tx.select().from(orders).where(eq(orders.id, id)).for("update");
-    return row;
-  },
-
-  /** CREATED → PAID by `paymentId`. The caller holds the lock and has checked the state. */
-  async markPaid(
-    tx: OrderDatabase,
-    order: OrderRow,
+  /** CREATED → PAID by `paymentId`; undefined when there is no such order. */
+  markPaid(
+    db: OrderDatabase,
+    id: string,
     paymentId: string,
     at: Date,
-  ): Promise<OrderRow> {
-    const [updated] = await tx
-      .update(orders)
-      .set({ status: "PAID", paymentId, paidAt: at, updatedAt: at })
-      .where(eq(orders.id, order.id))
-      .returning();
-    await tx.insert(orderTransitions).values({
-      orderId: order.id,
-      fromStatus: order.status,
-      toStatus: "PAID",
+  ): Promise<OrderTransitionResult | undefined> {
+    return transitionFromCreated(db, id, {
+      to: "PAID",
+      changes: { paymentId, paidAt: at },
       paymentId,
-      occurredAt: at,
+      reason: null,
+      at,
     });
-    return updated ?? order;
   },
 
-  /** CREATED → CANCELLED. The caller holds the lock and has checked the state. */
-  async cancel(tx: OrderDatabase, order: OrderRow, reason: string, at: Date): Promise<OrderRow> {
-    const [updated] = await tx
-      .update(orders)
-      .set({ status: "CANCELLED", cancelReason: reason, cancelledAt: at, updatedAt: at })
-      .where(eq(orders.id, order.id))
-      .returning();
-    await tx.insert(orderTransitions).values({
-      orderId: order.id,
-      fromStatus: order.status,
-      toStatus: "CANCELLED",
+  /** CREATED → CANCELLED for `reason`; undefined when there is no such order. */
+  cancel(
+    db: OrderDatabase,
+    id: string,
+    reason: string,
+    at: Date,
+  ): Promise<OrderTransitionResult | undefined> {
+    return transitionFromCreated(db, id, {
+      to: "CANCELLED",
+      changes: { cancelReason: reason, cancelledAt: at },
+      paymentId: null,
       reason,
-      occurredAt: at,
+      at,
     });
-    return updated ?? order;
   },
 
   /** The order's history, oldest first. */
@@ -125,3 +124,88 @@ export const orderRepository = {
       .orderBy(asc(orderTransitions.id));
   },
 };
+
+/** A transition out of CREATED: the status it leads to and what it records. */
+interface CreatedTransition {
+  to: Exclude<OrderRow["status"], "CREATED">;
+  changes: Partial<Pick<OrderRow, "paymentId" | "paidAt" | "cancelReason" | "cancelledAt">>;
+  paymentId: string | null;
+  reason: string | null;
+  at: Date;
+}
+
+/**
+ * The guarded update out of CREATED and its transition row, in one statement: it locks the
+ * order (`SELECT … FOR UPDATE`) first and reports it as it stood then, so concurrent pay and
+ * cancel calls end in one terminal state, and a caller whose transition did not apply can
+ * tell why. The history row is written from the updated row only: an order not in CREATED is
+ * left alone, with no history.
+ */
+async function transitionFromCreated(
+  db: OrderDatabase,
+  id: string,
+  transition: CreatedTransition,
+): Promise<OrderTransitionResult | undefined> {
+  const current = db
+    .$with("current")
+    .as(db.select().from(orders).where(eq(orders.id, id)).for("update"));
+  const changed = db.$with("changed").as(
+    db
+      .update(orders)
+      .set({ ...transition.changes, status: transition.to, updatedAt: transition.at })
+      .from(current)
+      .where(and(eq(orders.id, current.id), eq(orders.status, "CREATED")))
+      .returning(getTableColumns(orders)),
+  );
+  const history = recordTransition(db, {
+    orderId: changed.id,
+    fromStatus: sql.param("CREATED", orderTransitions.fromStatus),
+    toStatus: changed.status,
+    paymentId: sql.param(transition.paymentId, orderTransitions.paymentId),
+    reason: sql.param(transition.reason, orderTransitions.reason),
+    occurredAt: sql.param(transition.at, orderTransitions.occurredAt),
+    from: changed,
+  });
+  const [row] = await db
+    .with(current, changed, history)
+    .select()
+    .from(current)
+    .leftJoin(changed, sql`true`);
+  return row && { current: row.current, changed: row.changed ?? undefined };
+}
+
+/**
+ * A transition row's values, each an expression over `from`, the rows it is written for
+ * (none, one). Columns left out take their defaults.
+ */
+interface TransitionValues {
+  orderId: PgColumn;
+  fromStatus: SQL | Param;
+  toStatus: PgColumn;
+  paymentId?: Param;
+  reason?: Param;
+  occurredAt: Param;
+  from: SQL | { getSQL(): SQL };
+}
+
+/**
+ * `INSERT … SELECT` of transition rows, as a CTE of the statement that makes the change.
+ * Drizzle's `insert().select()` must name every column, the serial id too, so the insert is
+ * written out here with the columns it sets.
+ */
+function recordTransition(db: OrderDatabase, values: TransitionValues) {
+  const { from, ...row } = values;
+  const set = (Object.keys(row) as (keyof typeof row)[]).flatMap((key) => {
+    const value = row[key];
+    return value === undefined ? [] : [{ column: orderTransitions[key], value }];
+  });
+  return db.$with("history", {}).as(
+    sql`insert into ${orderTransitions} (${sql.join(
+      set.map(({ column }) => sql.identifier(column.name)),
+      sql`, `,
+    )}) select ${sql.join(
+      set.map(({ value }) => value),
+      sql`, `,
+    )} from ${from}`,
+  );
+}

@@ -11,7 +11,8 @@ import type { OrderContext } from "./order-context.js";
 
 /**
  * CancelOrder: CREATED → CANCELLED. Idempotent (a CANCELLED order is returned unchanged, with
- * its first reason); a PAID order is FAILED_PRECONDITION. The row is locked for the decision.
+ * its first reason); a PAID order is FAILED_PRECONDITION. One statement locks the order,
+ * cancels it only if it is CREATED and reports how it found it.
  */
 export async function cancelOrder(
   context: OrderContext,
@@ -20,17 +21,17 @@ export async function cancelOrder(
   const orderId = requestFields.id("order_id", request.orderId, "ord");
   const reason = requestFields.text("reason", request.reason, { max: 500, optional: true });
 
-  const order = await context.db.transaction(async (tx) => {
-    const current = await orderRepository.lock(tx, orderId);
-    if (!current) throw rpcErrors.notFound("order", orderId);
-    switch (current.status) {
-      case "CANCELLED":
-        return current;
-      case "PAID":
-        throw rpcErrors.failedPrecondition(`order ${orderId} is PAID; it cannot be cancelled`);
-      case "CREATED":
-        return orderRepository.cancel(tx, current, reason, context.clock.now());
-    }
-  });
-  return create(CancelOrderResponseSchema, { order: orderMessage(order) });
+  // Persist where the state allows it, then check what the order was in.
+  const result = await orderRepository.cancel(context.db, orderId, reason, context.clock.now());
+  if (!result) throw rpcErrors.notFound("order", orderId);
+  const { current, changed } = result;
+  if (changed) return create(CancelOrderResponseSchema, { order: orderMessage(changed) });
+  switch (current.status) {
+    case "CANCELLED":
+      return create(CancelOrderResponseSchema, { order: orderMessage(current) });
+    case "PAID":
+      throw rpcErrors.failedPrecondition(`order ${orderId} is PAID; it cannot be cancelled`);
+    case "CREATED":
+      throw new Error(`order ${orderId} is CREATED under its lock but was not cancelled`);
+  }
 }

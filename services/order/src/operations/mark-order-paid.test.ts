@@ -69,6 +69,31 @@ describe("MarkOrderPaid", () => {
     );
   });
 
+  it("writes no transition when it refuses, nor when it repeats", async () => {
+    const paid = await newOrder();
+    const paymentId = createId("pay");
+    await client().markOrderPaid({ orderId: paid, paymentId });
+    await client().markOrderPaid({ orderId: paid, paymentId });
+    await rejectionOf(client().markOrderPaid({ orderId: paid, paymentId: createId("pay") }));
+    await rejectionOf(client().cancelOrder({ orderId: paid, reason: "too late" }));
+    const cancelled = await newOrder();
+    await client().cancelOrder({ orderId: cancelled, reason: "customer gave up" });
+    await rejectionOf(client().markOrderPaid({ orderId: cancelled, paymentId }));
+    await client().cancelOrder({ orderId: cancelled, reason: "again" });
+
+    const paidHistory = (await client().getOrder({ orderId: paid })).transitions;
+    expect(paidHistory.map((t) => [t.fromStatus, t.toStatus])).toEqual([
+      [OrderStatus.UNSPECIFIED, OrderStatus.CREATED],
+      [OrderStatus.CREATED, OrderStatus.PAID],
+    ]);
+    const cancelledHistory = await client().getOrder({ orderId: cancelled });
+    expect(cancelledHistory.order).toMatchObject({ cancelReason: "customer gave up" });
+    expect(cancelledHistory.transitions.map((t) => [t.fromStatus, t.toStatus, t.reason])).toEqual([
+      [OrderStatus.UNSPECIFIED, OrderStatus.CREATED, ""],
+      [OrderStatus.CREATED, OrderStatus.CANCELLED, "customer gave up"],
+    ]);
+  });
+
   it("leaves exactly one terminal state when 20 pay and cancel calls race", async () => {
     const orderId = await newOrder();
     const paymentId = createId("pay");

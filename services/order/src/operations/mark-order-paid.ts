@@ -11,8 +11,9 @@ import type { OrderContext } from "./order-context.js";
 
 /**
  * MarkOrderPaid: CREATED → PAID by a payment. Idempotent for the same payment; a CANCELLED
- * order, or one paid by another payment, is FAILED_PRECONDITION. The order row is locked for
- * the whole decision, so concurrent pay/cancel calls end in exactly one terminal state.
+ * order, or one paid by another payment, is FAILED_PRECONDITION. One statement locks the
+ * order, pays it only if it is CREATED and reports how it found it, so concurrent pay/cancel
+ * calls end in exactly one terminal state.
  */
 export async function markOrderPaid(
   context: OrderContext,
@@ -21,20 +22,27 @@ export async function markOrderPaid(
   const orderId = requestFields.id("order_id", request.orderId, "ord");
   const paymentId = requestFields.id("payment_id", request.paymentId, "pay");
 
-  const order = await context.db.transaction(async (tx) => {
-    const current = await orderRepository.lock(tx, orderId);
-    if (!current) throw rpcErrors.notFound("order", orderId);
-    switch (current.status) {
-      case "PAID":
-        if (current.paymentId === paymentId) return current;
-        throw rpcErrors.failedPrecondition(
-          `order ${orderId} is already PAID by payment ${current.paymentId}`,
-        );
-      case "CANCELLED":
-        throw rpcErrors.failedPrecondition(`order ${orderId} is CANCELLED; it cannot be paid`);
-      case "CREATED":
-        return orderRepository.markPaid(tx, current, paymentId, context.clock.now());
-    }
-  });
-  return create(MarkOrderPaidResponseSchema, { order: orderMessage(order) });
+  // Persist where the state allows it, then check what the order was in.
+  const result = await orderRepository.markPaid(
+    context.db,
+    orderId,
+    paymentId,
+    context.clock.now(),
+  );
+  if (!result) throw rpcErrors.notFound("order", orderId);
+  const { current, changed } = result;
+  if (changed) return create(MarkOrderPaidResponseSchema, { order: orderMessage(changed) });
+  switch (current.status) {
+    case "PAID":
+      if (current.paymentId === paymentId) {
+        return create(MarkOrderPaidResponseSchema, { order: orderMessage(current) });
+      }
+      throw rpcErrors.failedPrecondition(
+        `order ${orderId} is already PAID by payment ${current.paymentId}`,
+      );
+    case "CANCELLED":
+      throw rpcErrors.failedPrecondition(`order ${orderId} is CANCELLED; it cannot be paid`);
+    case "CREATED":
+      throw new Error(`order ${orderId} is CREATED under its lock but was not paid`);
+  }
 }
