@@ -5,6 +5,7 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AccountingDatabase } from "./accounting-database.js";
 import { databaseErrorOf } from "./database-error.js";
+import { ledgerRepository } from "./ledger-repository.js";
 import * as schema from "./schema.js";
 
 // The ledger's rules are the database's, not only the service's: raw SQL, as a bug or a
@@ -135,6 +136,44 @@ describe.each(Object.keys(backends))("the ledger on %s", (name) => {
     expect(await refusal(db.execute(postingSql(id, merchant, 1)))).toBe(
       `journal entry ${id} does not balance: its USD postings do not sum to zero`,
     );
+  });
+
+  it("records an entry and its postings in one statement, once, and never unbalanced", async () => {
+    const paymentId = createId("pay");
+    const newEntry = (legs: { account: string; amount: bigint }[]) => ({
+      id: createId("ent"),
+      merchantId: merchant.slice("merchant:".length),
+      kind: "PAYMENT" as const,
+      referenceId: paymentId,
+      paymentId,
+      amount: 100n,
+      currency: "USD",
+      occurredAt: new Date(),
+      createdAt: new Date(),
+      postings: legs,
+    });
+    const unbalanced = newEntry([
+      { account: "platform:clearing", amount: -100n },
+      { account: merchant, amount: 90n },
+    ]);
+    expect(await refusal(ledgerRepository.recordIfAbsent(db, unbalanced))).toBe(
+      `journal entry ${unbalanced.id} does not balance: its USD postings do not sum to zero`,
+    );
+    expect(await countOf(unbalanced.id)).toBe(0);
+
+    const legs = [
+      { account: "platform:clearing", amount: -100n },
+      { account: merchant, amount: 100n },
+    ];
+    const first = await ledgerRepository.recordIfAbsent(db, newEntry(legs));
+    expect(first.created).toBe(true);
+    expect(first.record.postings.map((leg) => [leg.account, leg.amount])).toEqual(
+      legs.map((leg) => [leg.account, leg.amount]),
+    );
+    const postingsBefore = await db.$count(schema.postings);
+    const again = await ledgerRepository.recordIfAbsent(db, newEntry(legs));
+    expect(again).toEqual({ record: first.record, created: false });
+    expect(await db.$count(schema.postings)).toBe(postingsBefore);
   });
 
   it("refuses any UPDATE, DELETE or TRUNCATE of postings and entries", async () => {

@@ -1,4 +1,5 @@
-import { and, asc, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, inArray, lt, sql } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
 import { ledgerAccounts } from "../ledger-accounts.js";
 import type { AccountingDatabase } from "./accounting-database.js";
 import {
@@ -70,32 +71,57 @@ const notSettled = (entryId: unknown) =>
  */
 export const ledgerRepository = {
   /**
-   * Writes the entry and its postings in one transaction, unless an entry of this kind for
-   * this reference exists; resolves with the entry that exists now and whether it was
-   * written. Concurrent calls for one reference write one entry: the unique index makes the
-   * later ones wait for the first and then find it.
+   * Writes the entry and its postings in one statement (a data-modifying CTE: both commit
+   * together, and the deferred balance check runs at its commit), unless an entry of this
+   * kind for this reference exists; resolves with the entry that exists now and whether it
+   * was written. A conflict writes neither, and the entry there is read after it. Concurrent
+   * calls for one reference write one entry: the unique index makes the later ones wait for
+   * the first and then find it.
    */
   async recordIfAbsent(
     db: AccountingDatabase,
     entry: NewEntry,
   ): Promise<{ record: EntryRecord; created: boolean }> {
-    return db.transaction(async (tx) => {
-      const [inserted] = await tx
+    const written = db.$with("written").as(
+      db
         .insert(entries)
         .values(entryValues(entry))
         .onConflictDoNothing({
           target: [entries.kind, entries.referenceId],
           where: sql`kind <> 'CORRECTION'`,
         })
-        .returning();
-      if (inserted) {
-        const legs = await insertPostings(tx, entry);
-        return { record: { entry: inserted, postings: legs, settlementId: null }, created: true };
-      }
-      const existing = await ledgerRepository.findByReference(tx, entry.kind, entry.referenceId);
-      if (!existing) throw new Error("entry vanished between conflict and read");
-      return { record: existing, created: false };
-    });
+        .returning(),
+    );
+    const legs = db.$with("legs", getTableColumns(postings)).as(
+      sql`insert into ${postings} (${columnNames(postings.entryId, postings.account, postings.currency, postings.amount)})
+        select ${written.id}, leg.account, ${written.currency}, leg.amount
+        from ${written} cross join (values ${sql.join(
+          entry.postings.map(
+            (leg) =>
+              sql`(${sql.param(leg.account, postings.account)}, cast(${sql.param(leg.amount, postings.amount)} as bigint))`,
+          ),
+          sql`, `,
+        )}) as leg (account, amount)
+        returning *`,
+    );
+    const rows = await db
+      .with(written, legs)
+      .select()
+      .from(written)
+      .innerJoin(legs, eq(legs.entryId, written.id))
+      .orderBy(asc(legs.id));
+    const [first] = rows;
+    if (first) {
+      const record = {
+        entry: first.written,
+        postings: rows.map((row) => row.legs),
+        settlementId: null,
+      };
+      return { record, created: true };
+    }
+    const existing = await ledgerRepository.findByReference(db, entry.kind, entry.referenceId);
+    if (!existing) throw new Error("entry vanished between conflict and read");
+    return { record: existing, created: false };
   },
 
   /** Writes a settlement's entry (FEE or PAYOUT) inside the caller's transaction. */
@@ -199,6 +225,14 @@ export const ledgerRepository = {
     return figures;
   },
 };
+
+/** `a, b, c`: columns named unqualified, as an INSERT's column list. */
+function columnNames(...columns: PgColumn[]) {
+  return sql.join(
+    columns.map((column) => sql.identifier(column.name)),
+    sql`, `,
+  );
+}
 
 function entryValues(entry: NewEntry) {
   return {
