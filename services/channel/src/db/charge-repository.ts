@@ -1,5 +1,5 @@
 import type { Secret } from "@kassa/platform";
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, sql, type WithSubquery } from "drizzle-orm";
 import type { ProviderDecision } from "../providers/provider.js";
 import type { ChannelDatabase } from "./channel-database.js";
 import { releasedClaimCode } from "./released-claim.js";
@@ -16,6 +16,18 @@ export interface NewCharge {
   paymentMethod: Secret;
   description: string;
   at: Date;
+}
+
+/** The columns a provider's decision sets. */
+function decisionChanges(decision: ProviderDecision, at: Date) {
+  const failed = decision.status === "FAILED";
+  return {
+    status: decision.status,
+    providerReference: decision.reference,
+    failureCode: failed ? decision.failureCode : null,
+    failureMessage: failed ? decision.failureMessage : null,
+    updatedAt: at,
+  };
 }
 
 const pending = (id: string) => and(eq(charges.id, id), eq(charges.status, "PENDING"));
@@ -111,19 +123,34 @@ export const chargeRepository = {
     decision: ProviderDecision,
     at: Date,
   ): Promise<ChargeRow> {
-    const failed = decision.status === "FAILED";
     const [row] = await db
       .update(charges)
-      .set({
-        status: decision.status,
-        providerReference: decision.reference,
-        failureCode: failed ? decision.failureCode : null,
-        failureMessage: failed ? decision.failureMessage : null,
-        updatedAt: at,
-      })
+      .set(decisionChanges(decision, at))
       .where(pending(id))
       .returning();
     return row ?? chargeRepository.findExisting(db, id);
+  },
+
+  /**
+   * As {@link settle}, in the statement of `recorded`, a data-modifying CTE that records the
+   * decision at its provider: applied only alongside a row of it, so both commit together or
+   * neither does. Undefined when it did not apply (nothing recorded, or settled already).
+   */
+  async settleAlongside(
+    db: ChannelDatabase,
+    id: string,
+    decision: ProviderDecision,
+    at: Date,
+    recorded: WithSubquery,
+  ): Promise<ChargeRow | undefined> {
+    const [row] = await db
+      .with(recorded)
+      .update(charges)
+      .set(decisionChanges(decision, at))
+      .from(recorded)
+      .where(pending(id))
+      .returning(getTableColumns(charges));
+    return row;
   },
 
   /** PENDING → released claim: the provider was not reached, so nothing was charged. */

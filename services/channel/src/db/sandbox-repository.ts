@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, lt, lte } from "drizzle-orm";
+import { and, asc, eq, isNull, lt, lte, type WithSubquery } from "drizzle-orm";
 import type { ChannelDatabase } from "./channel-database.js";
 import {
   type SandboxAuthorizationRow,
@@ -13,6 +13,15 @@ import {
 
 /** A charge the sandbox decided, to record in its ledger. */
 export type NewSandboxCharge = typeof sandboxCharges.$inferInsert;
+
+/**
+ * A write that commits with a sandbox charge's record: in the statement that inserts it
+ * (`recorded`, its CTE; false when it did not apply), or in the transaction that found it.
+ */
+export interface RecordedAlongside {
+  inStatement(db: ChannelDatabase, recorded: WithSubquery): Promise<boolean>;
+  inTransaction(tx: ChannelDatabase, recorded: SandboxChargeRow): Promise<void>;
+}
 
 /** A refund the sandbox decided, to record in its ledger. */
 export type NewSandboxRefund = typeof sandboxRefunds.$inferInsert;
@@ -50,23 +59,38 @@ const untouched = (id: string) =>
 export const sandboxRepository = {
   /**
    * Records the charge unless one with its id exists; resolves with the one that exists now.
-   * `alongside` runs in the same transaction with that charge (the channel's own record of it).
+   * `alongside` (the channel's own record of it) commits with it: in the same statement when
+   * the charge is new (its `inStatement` gets the insert as a CTE), else, or when that did not
+   * apply, in the same transaction with the charge found.
    */
   async recordCharge(
     db: ChannelDatabase,
-    charge: NewSandboxCharge,
-    alongside?: (tx: ChannelDatabase, recorded: SandboxChargeRow) => Promise<void>,
+    charge: SandboxChargeRow,
+    alongside?: RecordedAlongside,
   ): Promise<SandboxChargeRow> {
+    if (alongside) {
+      const recorded = db
+        .$with("recorded")
+        .as(
+          db
+            .insert(sandboxCharges)
+            .values(charge)
+            .onConflictDoNothing()
+            .returning({ id: sandboxCharges.id }),
+        );
+      // Applied means the insert happened: the record is exactly `charge`.
+      if (await alongside.inStatement(db, recorded)) return charge;
+    }
     const record = async (on: ChannelDatabase) => {
       const [inserted] = await on
         .insert(sandboxCharges)
         .values(charge)
         .onConflictDoNothing()
         .returning();
-      const recorded = inserted ?? (await sandboxRepository.findCharge(on, charge.id));
-      if (!recorded) throw new Error("sandbox charge vanished between conflict and read");
-      await alongside?.(on, recorded);
-      return recorded;
+      const found = inserted ?? (await sandboxRepository.findCharge(on, charge.id));
+      if (!found) throw new Error("sandbox charge vanished between conflict and read");
+      await alongside?.inTransaction(on, found);
+      return found;
     };
     return alongside ? db.transaction(record) : record(db);
   },

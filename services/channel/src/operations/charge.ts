@@ -64,8 +64,8 @@ export async function charge(
 }
 
 /**
- * Asks the provider and records its answer: in the provider's own transaction when it keeps
- * its record in this database (the sandbox), else after the call. A provider that throws
+ * Asks the provider and records its answer: with the provider's own record, in its statement
+ * or transaction, when it keeps that in this database (the sandbox), else after the call. A provider that throws
  * leaves the charge PENDING: its outcome is unknown, and GetCharge or a repeated Charge asks
  * the provider again later.
  */
@@ -86,8 +86,15 @@ async function chargeAtProvider(
       description: charge.description,
     },
     boundedProviderCall(call, context.providerCallTimeoutMs),
-    async (tx, decision) => {
-      settled = await chargeRepository.settle(tx, charge.id, decision, context.clock.now());
+    {
+      async inStatement(db, decision, recorded) {
+        const at = context.clock.now();
+        settled = await chargeRepository.settleAlongside(db, charge.id, decision, at, recorded);
+        return settled !== undefined;
+      },
+      async inTransaction(tx, decision) {
+        settled = await chargeRepository.settle(tx, charge.id, decision, context.clock.now());
+      },
     },
   );
   const at = context.clock.now();

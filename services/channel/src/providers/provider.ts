@@ -1,4 +1,5 @@
 import type { Secret } from "@kassa/platform";
+import type { WithSubquery } from "drizzle-orm";
 import type { ChannelDatabase } from "../db/channel-database.js";
 
 /**
@@ -30,10 +31,10 @@ export interface Provider {
 
   /**
    * `settle`, when given, is the service's write of the decision: a provider that keeps its
-   * own record in the service's database (the sandbox) may run it in the transaction that
-   * records its decision, so both commit together (a crash leaves neither: nothing charged,
-   * the claim still PENDING). A provider that does not call it leaves the write to the
-   * service, after the call.
+   * own record in the service's database (the sandbox) may run it in the statement, or the
+   * transaction, that records its decision, so both commit together (a crash leaves neither:
+   * nothing charged, the claim still PENDING). A provider that does not use it leaves the
+   * write to the service, after the call.
    */
   charge(
     request: ProviderChargeRequest,
@@ -65,8 +66,23 @@ export interface Provider {
   verifyNotification?(headers: NotificationHeaders, rawBody: Buffer): ProviderNotification;
 }
 
-/** The service's write of a provider's decision, in the transaction `tx` (see `charge`). */
-export type SettleDecision = (tx: ChannelDatabase, decision: ProviderDecision) => Promise<void>;
+/** The service's write of a provider's decision, committed with the provider's record (see `charge`). */
+export interface SettleDecision {
+  /**
+   * Writes the decision in the statement that records it: `recorded` is that statement's
+   * data-modifying CTE (the provider's `INSERT … RETURNING`), and the write applies only
+   * alongside a row of it, in one commit. Resolves false when it did not apply (nothing was
+   * recorded, or the service's record was settled already); the provider then reads its
+   * record and uses `inTransaction`.
+   */
+  inStatement(
+    db: ChannelDatabase,
+    decision: ProviderDecision,
+    recorded: WithSubquery,
+  ): Promise<boolean>;
+  /** Writes the decision in `tx`, the transaction that records it (or found it recorded). */
+  inTransaction(tx: ChannelDatabase, decision: ProviderDecision): Promise<void>;
+}
 
 /** Request headers by lower-case name. */
 export type NotificationHeaders = Readonly<Record<string, string | undefined>>;

@@ -1,9 +1,10 @@
 import { createId, Secret } from "@kassa/platform";
 import { startTestService } from "@kassa/platform/testing";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { sandboxRepository } from "../db/sandbox-repository.js";
 import { channelService } from "../server.js";
-import type { ProviderCall } from "./provider.js";
+import type { ProviderCall, SettleDecision } from "./provider.js";
 import { createSandboxProvider, type SandboxProviderOptions } from "./sandbox-provider.js";
 
 // The service only provides a migrated database; the sandbox is driven directly, with its
@@ -27,6 +28,17 @@ function sandboxWith(options: Partial<SandboxProviderOptions> = {}) {
   });
   return { sandbox, waits };
 }
+/** A service write that runs the provider's statement and notes how each decision came. */
+const settleRecording = (settled: string[]): SettleDecision => ({
+  async inStatement(db, decision, recorded) {
+    const rows = await db.with(recorded).select().from(recorded);
+    if (rows.length > 0) settled.push(`${decision.status} in its statement`);
+    return rows.length > 0;
+  },
+  async inTransaction(_tx, decision) {
+    settled.push(`${decision.status} in a transaction`);
+  },
+});
 const noDeadline: ProviderCall = { signal: new AbortController().signal, deadlineMs: undefined };
 const chargeRequest = (paymentMethod = "tok_visa") => ({
   chargeId: createId("ch"),
@@ -42,21 +54,42 @@ describe("sandbox provider", () => {
     const { sandbox } = sandboxWith();
     const charged = chargeRequest();
     const settled: string[] = [];
-    const outcome = await sandbox.charge(charged, noDeadline, async (_tx, decision) => {
-      settled.push(decision.status);
-    });
+    const outcome = await sandbox.charge(charged, noDeadline, settleRecording(settled));
     expect(outcome.status).toBe("SUCCEEDED");
-    expect(settled).toEqual(["SUCCEEDED"]);
+    expect(settled).toEqual(["SUCCEEDED in its statement"]);
 
     // The service's write fails (its process dies, its database refuses): the sandbox's own
     // record goes with it, so nothing was charged and the claim is released later.
     const lost = chargeRequest();
     await expect(
-      sandbox.charge(lost, noDeadline, async () => {
-        throw new Error("the channel's write failed");
+      sandbox.charge(lost, noDeadline, {
+        async inStatement(db, _decision, recorded) {
+          const refused = sql`1 / (count(*) - count(*))`;
+          await db
+            .with(recorded)
+            .select({ refused })
+            .from(recorded)
+            .catch(() => {
+              throw new Error("the channel's write failed");
+            });
+          return true;
+        },
+        async inTransaction() {
+          throw new Error("the channel's write failed");
+        },
       }),
     ).rejects.toThrow("the channel's write failed");
     expect(await sandbox.getCharge(lost.chargeId)).toBeUndefined();
+  });
+
+  it("settles a charge it had recorded already with the first record, in a transaction", async () => {
+    const { sandbox } = sandboxWith();
+    const declined = chargeRequest("tok_chargeDeclined");
+    expect((await sandbox.charge(declined, noDeadline)).status).toBe("FAILED");
+    const settled: string[] = [];
+    const again = await sandbox.charge(declined, noDeadline, settleRecording(settled));
+    expect(again).toMatchObject({ status: "FAILED", failureCode: "card_declined" });
+    expect(settled).toEqual(["FAILED in a transaction"]);
   });
 
   it("adds SANDBOX_LATENCY_MS to every call", async () => {

@@ -243,20 +243,24 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
       const behaviour = tokens[request.paymentMethod.reveal()] ?? unknownToken;
       if (behaviour.kind === "unavailable") return unavailable("a simulated outage");
       if (behaviour.notifiesLater) return pendingCharge(request, behaviour);
+      const record: SandboxChargeRow = {
+        id: request.chargeId,
+        amount: request.amount,
+        currency: request.currency,
+        outcome: behaviour.decline ? "FAILED" : "SUCCEEDED",
+        failureCode: behaviour.decline?.code ?? null,
+        failureMessage: behaviour.decline?.message ?? null,
+        declinesRefunds: behaviour.declinesRefunds ?? false,
+        createdAt: clock.now(),
+      };
+      // The service's record of the decision commits with the sandbox's own.
       const charge = await sandboxRepository.recordCharge(
         db,
-        {
-          id: request.chargeId,
-          amount: request.amount,
-          currency: request.currency,
-          outcome: behaviour.decline ? "FAILED" : "SUCCEEDED",
-          failureCode: behaviour.decline?.code ?? null,
-          failureMessage: behaviour.decline?.message ?? null,
-          declinesRefunds: behaviour.declinesRefunds ?? false,
-          createdAt: clock.now(),
+        record,
+        settle && {
+          inStatement: (on, recorded) => settle.inStatement(on, decisionOf(record), recorded),
+          inTransaction: (tx, found) => settle.inTransaction(tx, decisionOf(found)),
         },
-        // The service's record of the decision commits with the sandbox's own.
-        settle && ((tx, recorded) => settle(tx, decisionOf(recorded))),
       );
       if (behaviour.holdsAnswer) await holdAnswer(call);
       return outcomeOf(charge);
