@@ -106,6 +106,15 @@ type TokenBehaviour =
       readonly notifiesLater?: boolean;
     };
 
+/** What a deciding token decides: its decline, else success. */
+function decisionBy(behaviour: Extract<TokenBehaviour, { kind: "decide" }>) {
+  return {
+    outcome: behaviour.decline ? ("FAILED" as const) : ("SUCCEEDED" as const),
+    failureCode: behaviour.decline?.code ?? null,
+    failureMessage: behaviour.decline?.message ?? null,
+  };
+}
+
 // Stripe-style test tokens, as DESIGN.md lists them.
 const tokens: Readonly<Record<string, TokenBehaviour>> = {
   tok_visa: { kind: "decide" },
@@ -220,9 +229,7 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
         id: createId("evt"),
         kind: "charge",
         subjectId: request.chargeId,
-        outcome: behaviour.decline ? "FAILED" : "SUCCEEDED",
-        failureCode: behaviour.decline?.code ?? null,
-        failureMessage: behaviour.decline?.message ?? null,
+        ...decisionBy(behaviour),
         nextAttemptAt: new Date(now.getTime() + notificationDelayMs),
         createdAt: now,
       },
@@ -247,9 +254,7 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
         id: request.chargeId,
         amount: request.amount,
         currency: request.currency,
-        outcome: behaviour.decline ? "FAILED" : "SUCCEEDED",
-        failureCode: behaviour.decline?.code ?? null,
-        failureMessage: behaviour.decline?.message ?? null,
+        ...decisionBy(behaviour),
         declinesRefunds: behaviour.declinesRefunds ?? false,
         createdAt: clock.now(),
       };
@@ -309,9 +314,7 @@ export function createSandboxProvider(options: SandboxProviderOptions): Provider
         id: request.authorizationId,
         amount: request.amount,
         currency: request.currency,
-        outcome: behaviour.decline ? "FAILED" : "SUCCEEDED",
-        failureCode: behaviour.decline?.code ?? null,
-        failureMessage: behaviour.decline?.message ?? null,
+        ...decisionBy(behaviour),
         declinesCapture: behaviour.declinesCapture ?? false,
         holdsCaptureAnswer: behaviour.holdsCaptureAnswer ?? false,
         expiresAt: new Date(now.getTime() + authorizationTtlMs),
