@@ -186,6 +186,7 @@ export {
   type PoolUsage,
 } from "./storage/database.js";
 export { type DatabaseRefusal, databaseRefusalOf } from "./storage/database-error.js";
+export { columnList, insertSelect } from "./storage/insert-select.js";
 export { createRedisStore, type RedisStoreOptions } from "./storage/ioredis-store.js";
 export { createMemoryRedisStore } from "./storage/memory-redis-store.js";
 export type {

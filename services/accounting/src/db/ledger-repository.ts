@@ -1,5 +1,5 @@
+import { columnList } from "@kassa/platform";
 import { and, asc, desc, eq, getTableColumns, inArray, lt, sql } from "drizzle-orm";
-import type { PgColumn } from "drizzle-orm/pg-core";
 import { ledgerAccounts } from "../ledger-accounts.js";
 import type { AccountingDatabase } from "./accounting-database.js";
 import {
@@ -93,7 +93,7 @@ export const ledgerRepository = {
         .returning(),
     );
     const legs = db.$with("legs", getTableColumns(postings)).as(
-      sql`insert into ${postings} (${columnNames(postings.entryId, postings.account, postings.currency, postings.amount)})
+      sql`insert into ${postings} (${columnList(postings.entryId, postings.account, postings.currency, postings.amount)})
         select ${written.id}, leg.account, ${written.currency}, leg.amount
         from ${written} cross join (values ${sql.join(
           entry.postings.map(
@@ -225,14 +225,6 @@ export const ledgerRepository = {
     return figures;
   },
 };
-
-/** `a, b, c`: columns named unqualified, as an INSERT's column list. */
-function columnNames(...columns: PgColumn[]) {
-  return sql.join(
-    columns.map((column) => sql.identifier(column.name)),
-    sql`, `,
-  );
-}
 
 function entryValues(entry: NewEntry) {
   return {

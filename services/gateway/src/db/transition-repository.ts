@@ -1,3 +1,4 @@
+import { insertSelect } from "@kassa/platform";
 import {
   and,
   asc,
@@ -242,23 +243,14 @@ export function historyOf(
     toStatus: SQLWrapper;
   },
 ) {
-  const columns = [
-    statusTransitions.subject,
-    statusTransitions.subjectId,
-    statusTransitions.paymentId,
-    statusTransitions.fromStatus,
-    statusTransitions.toStatus,
-    statusTransitions.reason,
-    statusTransitions.actor,
-    statusTransitions.occurredAt,
-  ].map((column) => sql.identifier(column.name));
-  return db.$with("recorded", {}).as(
-    sql`insert into ${statusTransitions} (${sql.join(columns, sql`, `)})
-    select ${sql.param(row.subject, statusTransitions.subject)}, ${row.subjectId}, ${row.paymentId},
-           ${row.fromStatus}, ${row.toStatus},
-           ${sql.param(row.cause.reason, statusTransitions.reason)},
-           ${sql.param(row.cause.actor, statusTransitions.actor)},
-           ${sql.param(row.at, statusTransitions.occurredAt)}
-    from ${source}`,
-  );
+  const { subject, cause, at, ...columns } = row;
+  return db
+    .$with("recorded", {})
+    .as(
+      insertSelect(
+        statusTransitions,
+        { ...columns, subject, reason: cause.reason, actor: cause.actor, occurredAt: at },
+        source,
+      ),
+    );
 }

@@ -1,4 +1,14 @@
-import { and, asc, eq, getTableColumns, type Param, type SQL, sql } from "drizzle-orm";
+import { insertSelect } from "@kassa/platform";
+import {
+  and,
+  asc,
+  eq,
+  getTableColumns,
+  type Param,
+  type SQL,
+  type SQLWrapper,
+  sql,
+} from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import type { OrderDatabase } from "./order-database.js";
 import { type OrderRow, type OrderTransitionRow, orders, orderTransitions } from "./schema.js";
@@ -185,27 +195,11 @@ interface TransitionValues {
   paymentId?: Param;
   reason?: Param;
   occurredAt: Param;
-  from: SQL | { getSQL(): SQL };
+  from: SQLWrapper;
 }
 
-/**
- * `INSERT … SELECT` of transition rows, as a CTE of the statement that makes the change.
- * Drizzle's `insert().select()` must name every column, the serial id too, so the insert is
- * written out here with the columns it sets.
- */
+/** `INSERT … SELECT` of transition rows, as a CTE of the statement that makes the change. */
 function recordTransition(db: OrderDatabase, values: TransitionValues) {
   const { from, ...row } = values;
-  const set = (Object.keys(row) as (keyof typeof row)[]).flatMap((key) => {
-    const value = row[key];
-    return value === undefined ? [] : [{ column: orderTransitions[key], value }];
-  });
-  return db.$with("history", {}).as(
-    sql`insert into ${orderTransitions} (${sql.join(
-      set.map(({ column }) => sql.identifier(column.name)),
-      sql`, `,
-    )}) select ${sql.join(
-      set.map(({ value }) => value),
-      sql`, `,
-    )} from ${from}`,
-  );
+  return db.$with("history", {}).as(insertSelect(orderTransitions, row, from));
 }
