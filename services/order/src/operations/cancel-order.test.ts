@@ -1,27 +1,14 @@
 import { Code } from "@connectrpc/connect";
 import { OrderService, OrderStatus } from "@kassa/contracts/kassa/order/v1/order_pb";
 import { createId } from "@kassa/platform";
-import { rejectionOf, startTestService, testTokens } from "@kassa/platform/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { orderService } from "../server.js";
+import { rejectionOf } from "@kassa/platform/testing";
+import { describe, expect, it } from "vitest";
+import { useOrderService } from "../testing/order-service.test-support.js";
 
-const start = () => startTestService(orderService, { label: "order_cancel" });
-let service: Awaited<ReturnType<typeof start>>;
-beforeAll(async () => {
-  service = await start();
+const { client, newOrder, service } = useOrderService("order_cancel", {
+  amount: 100n,
+  currency: "JPY",
 });
-afterAll(() => service.stop());
-
-const client = () => service.client(OrderService, testTokens.internal);
-async function newOrder() {
-  const { order } = await client().createOrder({
-    merchantId: createId("mer"),
-    merchantOrderNo: createId("no"),
-    amount: 100n,
-    currency: "JPY",
-  });
-  return order?.id ?? "";
-}
 
 describe("CancelOrder", () => {
   it("moves CREATED to CANCELLED with its reason, and is idempotent", async () => {
@@ -69,7 +56,7 @@ describe("CancelOrder", () => {
 
   it("answers UNAUTHENTICATED without the internal token", async () => {
     const orderId = await newOrder();
-    const error = await rejectionOf(service.client(OrderService).cancelOrder({ orderId }));
+    const error = await rejectionOf(service().client(OrderService).cancelOrder({ orderId }));
     expect(error.code).toBe(Code.Unauthenticated);
   });
 });

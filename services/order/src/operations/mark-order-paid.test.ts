@@ -1,28 +1,15 @@
 import { Code } from "@connectrpc/connect";
 import { OrderService, OrderStatus } from "@kassa/contracts/kassa/order/v1/order_pb";
 import { createId } from "@kassa/platform";
-import { rejectionOf, startTestService, testTokens } from "@kassa/platform/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { rejectionOf } from "@kassa/platform/testing";
+import { describe, expect, it } from "vitest";
 import { orderTransitions } from "../db/schema.js";
-import { orderService } from "../server.js";
+import { useOrderService } from "../testing/order-service.test-support.js";
 
-const start = () => startTestService(orderService, { label: "order_pay" });
-let service: Awaited<ReturnType<typeof start>>;
-beforeAll(async () => {
-  service = await start();
+const { client, newOrder, service } = useOrderService("order_pay", {
+  amount: 500n,
+  currency: "EUR",
 });
-afterAll(() => service.stop());
-
-const client = () => service.client(OrderService, testTokens.internal);
-async function newOrder() {
-  const { order } = await client().createOrder({
-    merchantId: createId("mer"),
-    merchantOrderNo: createId("no"),
-    amount: 500n,
-    currency: "EUR",
-  });
-  return order?.id ?? "";
-}
 
 describe("MarkOrderPaid", () => {
   it("moves CREATED to PAID by the payment and records the transition", async () => {
@@ -138,13 +125,13 @@ describe("MarkOrderPaid", () => {
     "rejects a bad %s with INVALID_ARGUMENT naming it, changing nothing",
     async (_field, bad, message) => {
       const orderId = await newOrder();
-      const before = await service.context.db.$count(orderTransitions);
+      const before = await service().context.db.$count(orderTransitions);
       const error = await rejectionOf(
         client().markOrderPaid({ orderId, paymentId: createId("pay"), ...bad }),
       );
       expect(error.code).toBe(Code.InvalidArgument);
       expect(error.rawMessage).toBe(message);
-      expect(await service.context.db.$count(orderTransitions)).toBe(before);
+      expect(await service().context.db.$count(orderTransitions)).toBe(before);
       expect((await client().getOrder({ orderId })).order?.status).toBe(OrderStatus.CREATED);
     },
   );
@@ -152,7 +139,7 @@ describe("MarkOrderPaid", () => {
   it("answers UNAUTHENTICATED without the internal token", async () => {
     const orderId = await newOrder();
     const error = await rejectionOf(
-      service
+      service()
         .client(OrderService, "wrong-token")
         .markOrderPaid({ orderId, paymentId: createId("pay") }),
     );

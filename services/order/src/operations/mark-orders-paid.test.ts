@@ -1,27 +1,11 @@
 import { Code } from "@connectrpc/connect";
-import { OrderService, OrderStatus } from "@kassa/contracts/kassa/order/v1/order_pb";
+import { OrderStatus } from "@kassa/contracts/kassa/order/v1/order_pb";
 import { createId } from "@kassa/platform";
-import { rejectionOf, startTestService, testTokens } from "@kassa/platform/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { orderService } from "../server.js";
+import { rejectionOf } from "@kassa/platform/testing";
+import { describe, expect, it } from "vitest";
+import { useOrderService } from "../testing/order-service.test-support.js";
 
-const start = () => startTestService(orderService, { label: "order_pay_many" });
-let service: Awaited<ReturnType<typeof start>>;
-beforeAll(async () => {
-  service = await start();
-});
-afterAll(() => service.stop());
-
-const client = () => service.client(OrderService, testTokens.internal);
-async function newOrder() {
-  const { order } = await client().createOrder({
-    merchantId: createId("mer"),
-    merchantOrderNo: createId("no"),
-    amount: 500n,
-    currency: "EUR",
-  });
-  return order?.id ?? "";
-}
+const { client, newOrder } = useOrderService("order_pay_many", { amount: 500n, currency: "EUR" });
 
 describe("MarkOrdersPaid", () => {
   it("marks each order paid as MarkOrderPaid does, in order, and is idempotent", async () => {
