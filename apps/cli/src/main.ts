@@ -52,7 +52,7 @@ program
 
 program
   .command("migrate")
-  .description("Apply every service's migrations (DATABASE_URL, or embedded .data/).")
+  .description("Apply every service's migrations (DATABASE_URL, or the embedded .data/postgres).")
   .action(async () => {
     await migratePlatform(rootDir, process.env, process.stdout);
   });

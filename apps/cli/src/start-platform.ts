@@ -2,8 +2,9 @@ import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureDemoMerchant } from "./demo-merchant.js";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres.js";
 import { createLauncherOutput, serviceLinePrinter } from "./launcher-output.js";
-import { localDataDir } from "./local-data-dir.js";
+import { embeddedPostgresDir, localDataDir } from "./local-data-dir.js";
 import { localTokens } from "./local-tokens.js";
 import { platformBanner } from "./platform-banner.js";
 import { type PlatformService, platformServices } from "./platform-services.js";
@@ -33,9 +34,14 @@ export interface StartPlatformOptions {
  * restart counts) is kept in `<data dir>/supervisor.json` for `kassa status`. Prints the banner
  * with the demo merchant once all six are ready.
  *
+ * Without DATABASE_URL it serves one embedded Postgres (PGlite under `<data dir>/postgres`)
+ * from this process on a loopback port, and hands every service its URL: each uses its own
+ * schema in it through the same driver as in production.
+ *
  * Resolves with the exit code once every service has stopped: 0 when all drained cleanly after
- * SIGINT/SIGTERM (a second signal kills them), 1 when a port was taken, a service kept dying
- * before it was ready (the launcher gives up and stops the rest), or one did not stop cleanly.
+ * SIGINT/SIGTERM (a second signal kills them), 1 when a port was taken, the embedded Postgres
+ * failed, a service kept dying before it was ready (the launcher gives up and stops the rest),
+ * or one did not stop cleanly.
  */
 export async function startPlatform(options: StartPlatformOptions): Promise<number> {
   const { env } = options;
@@ -58,15 +64,26 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
       `kassa: kassa start runs cleartext on 127.0.0.1; ignoring ${tlsVariables.join(", ")} (see README: TLS)\n`,
     );
   }
+  // Started first: PGlite starts in the background while the services do, and their
+  // connections wait for it.
+  let embedded: EmbeddedPostgres | undefined;
+  if (!env.DATABASE_URL) {
+    try {
+      embedded = await startEmbeddedPostgres({ dataDir: embeddedPostgresDir(dataDir) });
+    } catch (error) {
+      output.write(`kassa: could not start the embedded Postgres: ${String(error)}\n`);
+      return 1;
+    }
+  }
   const sharedEnv: NodeJS.ProcessEnv = {
     ...Object.fromEntries(Object.entries(env).filter(([name]) => !tlsVariables.includes(name))),
-    KASSA_DATA_DIR: dataDir,
+    ...(embedded && { DATABASE_URL: embedded.url, KASSA_EMBEDDED: "true" }),
     KASSA_INTERNAL_TOKEN: tokens.internal,
     KASSA_ADMIN_TOKEN: tokens.admin,
     // On a real database the gateway needs a key to seal webhook secrets with; the embedded
     // setup keeps the gateway's development key, which endpoints registered there were sealed
     // with.
-    ...(env.DATABASE_URL && { WEBHOOK_SECRET_KEY: tokens.webhookKey }),
+    ...(!embedded && { WEBHOOK_SECRET_KEY: tokens.webhookKey }),
   };
   const urls = new Map(services.map((s) => [s.name, `http://127.0.0.1:${s.port}`]));
   for (const [name, url] of urls) sharedEnv[`${name.toUpperCase()}_URL`] ??= url;
@@ -119,6 +136,10 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
 
   supervisor.start();
   state.write(supervisorState(supervisor.states(), urls));
+  embedded?.ready.catch((error: unknown) => {
+    output.write(`kassa: the embedded Postgres failed to start: ${String(error)}\n`);
+    supervisor.stop();
+  });
   void supervisor.allReady
     .then(async (ready) => {
       if (!ready) return;
@@ -133,10 +154,24 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
       output.write(`kassa: could not prepare the demo merchant: ${String(error)}\n`),
     );
 
-  const code = await supervisor.finished;
+  let code = await supervisor.finished;
   process.off("SIGINT", onSignal);
   process.off("SIGTERM", onSignal);
   await state.remove();
+  if (embedded) {
+    code = await embedded.close().then(
+      () => code,
+      (error: unknown) => {
+        output.write(`kassa: the embedded Postgres did not close cleanly: ${String(error)}\n`);
+        return 1;
+      },
+    );
+    // A PGlite that never started still counts as a failed start.
+    code = await embedded.ready.then(
+      () => code,
+      () => 1,
+    );
+  }
   return code;
 }
 

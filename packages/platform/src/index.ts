@@ -16,7 +16,7 @@
  *   {@link retryIdempotent} for idempotent methods only); the deadline is capped by what is
  *   left of the inbound call's (the runtime records it), and {@link isCallerBudgetError} /
  *   {@link isBudgetSpentBeforeCall} tell a spent budget from a dependency's failure.
- * - Storage: {@link openDatabase} (postgres.js or PGlite under drizzle), {@link RedisStore}
+ * - Storage: {@link openDatabase} (postgres.js under drizzle), {@link RedisStore}
  *   (commands, counters in fixed windows ({@link WindowCounter}), and lossy pub/sub such as
  *   the {@link settlementHintChannel}).
  * - Access: {@link ServiceAccess} (internal and admin tokens), enforced by the runtime.

@@ -1,5 +1,4 @@
 import { setMaxListeners } from "node:events";
-import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -278,7 +277,7 @@ export async function startService<
     {
       port,
       tls: tls.server ? (config.TLS_CLIENT_AUTH === "require" ? "mutual" : "on") : "off",
-      database: database.kind,
+      database: config.KASSA_EMBEDDED ? "embedded" : "postgres",
       redis: redis.kind,
       dependencies: Object.keys(definition.dependencies),
     },
@@ -374,21 +373,17 @@ export async function migrateService<
   await database.close();
 }
 
-/** Opens the service's database (Postgres or PGlite) and applies its pending migrations. */
+/** Opens the service's database and applies its pending migrations. */
 async function openMigratedDatabase<Schema extends Record<string, unknown>>(
   definition: Pick<
     ServiceDefinition<Schema, DependencyServices, z.ZodRawShape>,
     "name" | "database"
   >,
-  config: Pick<BaseConfig, "DATABASE_URL" | "KASSA_DATA_DIR">,
+  config: Pick<BaseConfig, "DATABASE_URL">,
   pool: { maxConnections: number; tracing?: Tracing },
 ): Promise<DatabaseHandle<Schema>> {
   const database = await openDatabase({
     url: config.DATABASE_URL,
-    dataDir:
-      config.KASSA_DATA_DIR === "memory://"
-        ? undefined
-        : path.resolve(config.KASSA_DATA_DIR, definition.name),
     schema: definition.database.schema,
     applicationName: `kassa-${definition.name}`,
     ...pool,
