@@ -1,7 +1,7 @@
 import { migrateService } from "@kassa/platform";
 import { startEmbeddedPostgres } from "./embedded-postgres.js";
 import { embeddedPostgresDir, localDataDir } from "./local-data-dir.js";
-import { serviceDefinitions } from "./platform-services.js";
+import { serviceDefinitions } from "./service-definitions.js";
 
 /**
  * Applies every service's migrations to `DATABASE_URL`, or to the embedded Postgres under

@@ -13,7 +13,7 @@ import {
 } from "@kassa/platform";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { serviceDefinitions } from "./platform-services.js";
+import { serviceDefinitions } from "./service-definitions.js";
 
 // deploy/observability (Prometheus's configuration, Grafana's provisioning and the Kassa
 // dashboard) checked against the services' code: every metric and label the dashboard asks

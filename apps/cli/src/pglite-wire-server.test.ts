@@ -6,7 +6,7 @@ import { migrateService } from "@kassa/platform";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createPgliteWireServer, type PgliteWireServer } from "./pglite-wire-server.js";
-import { serviceDefinitions } from "./platform-services.js";
+import { serviceDefinitions } from "./service-definitions.js";
 
 // One in-memory PGlite for the file: creating one takes seconds.
 let db: PGlite;

@@ -14,7 +14,8 @@ import {
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres.js";
-import { platformServices, serviceDefinitions } from "./platform-services.js";
+import { platformServices } from "./platform-services.js";
+import { serviceDefinitions } from "./service-definitions.js";
 
 // Dependencies first, so each service starts knowing where the ones it calls listen.
 const definitions = [...serviceDefinitions].sort(
@@ -64,6 +65,18 @@ describe("the six services", () => {
       risk: [],
       accounting: ["merchant"],
     });
+  });
+
+  it("are listed for the launcher exactly as their own definitions say", () => {
+    expect(platformServices).toEqual(
+      serviceDefinitions.map((definition) => ({
+        name: definition.name,
+        port: definition.defaultPort,
+        dependencies: Object.keys(definition.dependencies),
+        typeName: definition.service.typeName,
+        packageName: `@kassa/${definition.name}`,
+      })),
+    );
   });
 
   it.each(definitions.map((d) => [d.name, d.service.typeName]))(

@@ -29,10 +29,10 @@ export interface StartPlatformOptions {
 
 /**
  * Runs all six services as child processes on 8080–8085, wired to each other, with their logs
- * interleaved and prefixed by service, under a supervisor: each service starts once the
- * services it calls are ready, one that dies is restarted with a backoff, and the state (pids,
- * restart counts) is kept in `<data dir>/supervisor.json` for `kassa status`. Prints the banner
- * with the demo merchant once all six are ready.
+ * interleaved and prefixed by service, under a supervisor: all six start at once (each is
+ * ready once the services it calls are), one that dies is restarted with a backoff, and the
+ * state (pids, restart counts) is kept in `<data dir>/supervisor.json` for `kassa status`.
+ * Prints the banner with the demo merchant once all six are ready.
  *
  * Without DATABASE_URL it serves one embedded Postgres (PGlite under `<data dir>/postgres`)
  * from this process on a loopback port, and hands every service its URL: each uses its own
@@ -105,6 +105,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
     output.write(`kassa: could not update ${supervisorStateFile(dataDir)}: ${String(error)}\n`),
   );
   const supervisor = createServiceSupervisor({
+    startTogether: true,
     services: services.map((service) => ({
       name: service.name,
       dependencies: service.dependencies,
