@@ -1,4 +1,5 @@
 import { mkdir } from "node:fs/promises";
+import { setFlagsFromString } from "node:v8";
 import { PGlite } from "@electric-sql/pglite";
 import { createPgliteWireServer, type PgliteWireServerOptions } from "./pglite-wire-server.js";
 
@@ -36,6 +37,12 @@ export async function startEmbeddedPostgres(
   options: EmbeddedPostgresOptions = {},
 ): Promise<EmbeddedPostgres> {
   if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
+  // PGlite is Postgres compiled to WebAssembly. V8 compiles it with its baseline compiler
+  // (Liftoff), then recompiles hot functions with TurboFan in the background: over a second of
+  // CPU while the six services start on the same cores, and ~50 MB of code kept. A development
+  // database runs well on baseline code (a loop of small queries was no slower), so TurboFan
+  // is off for WebAssembly, before PGlite compiles its module; nothing else here uses any.
+  setFlagsFromString("--liftoff-only");
   const startParams = [
     ...PGlite.defaultStartParams,
     ...embeddedSettings.flatMap((setting) => ["-c", setting]),

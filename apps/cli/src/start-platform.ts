@@ -77,7 +77,12 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
   }
   const sharedEnv: NodeJS.ProcessEnv = {
     ...Object.fromEntries(Object.entries(env).filter(([name]) => !tlsVariables.includes(name))),
-    ...(embedded && { DATABASE_URL: embedded.url, KASSA_EMBEDDED: "true" }),
+    ...(embedded && {
+      DATABASE_URL: embedded.url,
+      KASSA_EMBEDDED: "true",
+      // Node keeps the services' compiled code here: a start after the first compiles less.
+      NODE_COMPILE_CACHE: env.NODE_COMPILE_CACHE ?? path.join(dataDir, "compile-cache"),
+    }),
     KASSA_INTERNAL_TOKEN: tokens.internal,
     KASSA_ADMIN_TOKEN: tokens.admin,
     // On a real database the gateway needs a key to seal webhook secrets with; the embedded
@@ -90,6 +95,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
 
   // KASSA_NODE_ARGS passes Node flags to every service, e.g. `--cpu-prof` to profile a run.
   const nodeArgs = [
+    ...(embedded ? embeddedServiceNodeArgs : []),
     ...(env.KASSA_NODE_ARGS ?? "").split(/\s+/).filter(Boolean),
     ...(options.watch ? ["--watch"] : []),
   ];
@@ -175,6 +181,19 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
   }
   return code;
 }
+
+/**
+ * Node flags for the services of an embedded platform, which share a developer's machine with
+ * everything else on it. V8 lets each young generation grow to 16 MB semi-spaces, touched
+ * memory it then keeps: 2 MB ones keep every service about 45 MB smaller, for more frequent
+ * (cheap) scavenges. And drizzle-orm's files resolve without Node 22 re-parsing its exports
+ * map for each (see drizzle-resolve-hook.ts).
+ */
+const embeddedServiceNodeArgs = [
+  "--max-semi-space-size=2",
+  "--import",
+  fileURLToPath(new URL("./drizzle-resolve-hook.js", import.meta.url)),
+];
 
 /** The launcher's line for a supervisor event (without `kassa: `), or none. */
 function describeSupervisorEvent(event: SupervisorEvent): string | undefined {
