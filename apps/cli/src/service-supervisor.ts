@@ -122,6 +122,8 @@ export interface ServiceSupervisorOptions {
   readonly onEvent: (event: SupervisorEvent) => void;
   /** Each line a service prints on stdout or stderr. */
   readonly onOutput: (service: string, line: string) => void;
+  /** Each process as it is started, to talk to it over its IPC channel. */
+  readonly onProcess?: (service: string, child: ChildProcess) => void;
 }
 
 /** Keeps a set of services running; see {@link createServiceSupervisor}. */
@@ -225,6 +227,7 @@ export function createServiceSupervisor(options: ServiceSupervisorOptions): Serv
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     slot.child = child;
+    options.onProcess?.(spec.name, child);
     slot.phase = "starting";
     slot.runReady = false;
     slot.drainRequested = false;

@@ -1,6 +1,8 @@
+import type { ChildProcess } from "node:child_process";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createMemoryRedisStore, serveRedisStandIn } from "@kassa/platform/redis-stand-in";
 import { ensureDemoMerchant } from "./demo-merchant.js";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres.js";
 import { createLauncherOutput, serviceLinePrinter } from "./launcher-output.js";
@@ -75,6 +77,10 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
       return 1;
     }
   }
+  // Without REDIS_URL, one stand-in for all six, over their IPC channels: an API key's cached
+  // authentication the merchant service evicts on revocation is gone for the gateway too, and
+  // the channel's settlement hints reach it.
+  const redisStandIn = env.REDIS_URL ? undefined : createMemoryRedisStore();
   const sharedEnv: NodeJS.ProcessEnv = {
     ...Object.fromEntries(Object.entries(env).filter(([name]) => !tlsVariables.includes(name))),
     ...(embedded && {
@@ -89,6 +95,7 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
     // setup keeps the gateway's development key, which endpoints registered there were sealed
     // with.
     ...(!embedded && { WEBHOOK_SECRET_KEY: tokens.webhookKey }),
+    ...(redisStandIn && { KASSA_SHARED_REDIS_STAND_IN: "true" }),
   };
   const urls = new Map(services.map((s) => [s.name, `http://127.0.0.1:${s.port}`]));
   for (const [name, url] of urls) sharedEnv[`${name.toUpperCase()}_URL`] ??= url;
@@ -121,6 +128,9 @@ export async function startPlatform(options: StartPlatformOptions): Promise<numb
       readyUrl: `${urls.get(service.name)}/health/ready`,
     })),
     onOutput: (service, line) => printers.get(service)?.(line),
+    ...(redisStandIn && {
+      onProcess: (_service: string, child: ChildProcess) => serveRedisStandIn(redisStandIn, child),
+    }),
     onEvent: (event) => {
       const line = describeSupervisorEvent(event);
       if (line) output.write(`kassa: ${line}\n`);

@@ -39,6 +39,11 @@ export function baseEnvSchema(defaultPort: number) {
     /** Redis URL; unset means the in-process stand-in (development only). */
     REDIS_URL: envFields.url(["redis:", "rediss:"]).optional(),
     /**
+     * Set by `kassa start` without REDIS_URL: the stand-in is the one the launcher keeps for
+     * all six services, reached over its IPC channel, rather than one per process.
+     */
+    KASSA_SHARED_REDIS_STAND_IN: envFields.flag(false),
+    /**
      * How long one Redis command may take before it fails (and the caller degrades: skips a
      * cache, skips velocity rules) rather than stalling a payment.
      */

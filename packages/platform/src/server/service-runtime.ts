@@ -27,6 +27,7 @@ import { createDeadlineBudgetInterceptor } from "../resilience/deadline-budget.j
 import { type DatabaseHandle, openDatabase } from "../storage/database.js";
 import { createRedisStore } from "../storage/ioredis-store.js";
 import { createMemoryRedisStore } from "../storage/memory-redis-store.js";
+import { createSharedRedisStandIn } from "../storage/shared-redis-stand-in.js";
 import { traceRedis } from "../storage/traced-storage.js";
 import { connectDependencies } from "./dependency-clients.js";
 import { createGrpcReflectionService } from "./grpc-reflection-service.js";
@@ -164,7 +165,9 @@ export async function startService<
           clock,
           logger,
         })
-      : createMemoryRedisStore(() => clock.now().getTime()),
+      : config.KASSA_SHARED_REDIS_STAND_IN && process.send
+        ? createSharedRedisStandIn()
+        : createMemoryRedisStore(() => clock.now().getTime()),
     tracing,
   );
   const dependencies = connectDependencies(definition.dependencies, config.dependencies, {
