@@ -382,11 +382,14 @@ async function openMigratedDatabase<Schema extends Record<string, unknown>>(
     ServiceDefinition<Schema, DependencyServices, z.ZodRawShape>,
     "name" | "database"
   >,
-  config: Pick<BaseConfig, "DATABASE_URL">,
+  config: Pick<BaseConfig, "DATABASE_URL" | "KASSA_EMBEDDED">,
   pool: { maxConnections: number; tracing?: Tracing },
 ): Promise<DatabaseHandle<Schema>> {
   const database = await openDatabase({
     url: config.DATABASE_URL,
+    // The launcher's PGlite starts alongside the services; creating its data directory the
+    // first time takes seconds on a busy machine.
+    ...(config.KASSA_EMBEDDED && { connectTimeoutSeconds: 60 }),
     schema: definition.database.schema,
     applicationName: `kassa-${definition.name}`,
     ...pool,

@@ -26,6 +26,12 @@ export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
   applicationName: string;
   /** postgres.js pool size. Default 10. */
   maxConnections?: number;
+  /**
+   * How long a new connection may take to be ready, in seconds. Default 5; the embedded
+   * Postgres, which may still be creating its data directory when the services start, needs
+   * longer.
+   */
+  connectTimeoutSeconds?: number;
   /** With tracing on, every statement run inside a span gets a span of its own. */
   tracing?: Tracing | undefined;
 }
@@ -81,7 +87,7 @@ export async function openDatabase<TSchema extends Record<string, unknown>>(
   const client = postgres(url, {
     max,
     idle_timeout: 30,
-    connect_timeout: 5,
+    connect_timeout: options.connectTimeoutSeconds ?? 5,
     onnotice: () => {},
     connection: { application_name: applicationName },
   });
