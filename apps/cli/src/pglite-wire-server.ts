@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import net from "node:net";
 import type { PGlite } from "@electric-sql/pglite";
 import {
@@ -292,14 +293,10 @@ export function createPgliteWireServer(
   });
 
   return {
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => {
-          server.off("error", reject);
-          resolve((server.address() as net.AddressInfo).port);
-        });
-      });
+    async listen(port, host) {
+      // `once` rejects with the server's error (a port taken) instead.
+      await once(server.listen(port, host), "listening");
+      return (server.address() as net.AddressInfo).port;
     },
     get connectionCount() {
       return connections.size;
