@@ -185,7 +185,7 @@ export {
   type PoolUsage,
 } from "./storage/database.js";
 export { type DatabaseRefusal, databaseRefusalOf } from "./storage/database-error.js";
-export { createRedisStore, type RedisStoreOptions } from "./storage/ioredis-store.js";
+export type { RedisStoreOptions } from "./storage/ioredis-store.js";
 export { createMemoryRedisStore } from "./storage/memory-redis-store.js";
 export type {
   RedisStore,
@@ -193,3 +193,4 @@ export type {
   Subscription,
   WindowCounter,
 } from "./storage/redis-store.js";
+export { createRedisStore } from "./storage/redis-store-loader.js";
