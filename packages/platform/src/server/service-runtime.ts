@@ -15,6 +15,7 @@ import {
   loadDependencyConfig,
 } from "../config/service-config.js";
 import type { Checker } from "../health/checker.js";
+import type { DependencyHealth } from "../health/dependency-health.js";
 import { createGrpcHealthService } from "../health/grpc-health-service.js";
 import { createHealthMonitor } from "../health/health-monitor.js";
 import { createPostgresCheck } from "../health/postgres-check.js";
@@ -198,6 +199,11 @@ export async function startService<
     logger,
     metrics,
   });
+  // A dependency's health stream says the moment it changes: readiness and Watch follow it
+  // then, not a poll later (services starting together become ready in a cascade).
+  for (const dependency of Object.values<DependencyHealth>(dependencies.health)) {
+    dependency.onChange(() => health.refresh());
+  }
   const draining = new AbortController();
   const context: ServiceContext<Schema, Deps, EnvShape> = {
     name,
