@@ -1,8 +1,9 @@
 // `npm start` on an already built clone: `kassa start` with no DATABASE_URL or REDIS_URL, so
-// each service runs on an embedded PGlite under the data directory and an in-memory Redis
-// stand-in. Prints how long until all six services are ready (and the banner is out), first on
-// an empty data directory (PGlite created, migrations applied, demo merchant made) and then
-// again on the one it left; and the resident memory of every process once idle.
+// the launcher serves one embedded PGlite (under the data directory) to all six services over
+// the wire protocol and keeps one in-memory Redis stand-in for them. Prints how long until all
+// six services are ready (and the banner is out), first on an empty data directory (PGlite
+// created, migrations applied, demo merchant made) and then again on the one it left; and the
+// resident memory of every process once idle.
 //   npm run bench -- embedded-start
 // BENCH_IDLE_SECONDS (default 5) idle before memory is read.
 import { spawn } from "node:child_process";
@@ -63,7 +64,7 @@ async function stop(platform) {
 
 const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(0)} MiB`;
 console.log(
-  "embedded start (kassa start without DATABASE_URL or REDIS_URL: PGlite and in-memory Redis), already built",
+  "embedded start (kassa start without DATABASE_URL or REDIS_URL: the launcher's PGlite and Redis stand-in), already built",
 );
 try {
   const first = await start();

@@ -3,7 +3,7 @@
 //   node bench/health-three-checks.mjs
 import { orderService } from "@kassa/order";
 import { startService } from "@kassa/platform";
-import { testServiceEnv } from "@kassa/platform/testing";
+import { createTestDatabase, testServiceEnv } from "@kassa/platform/testing";
 import { ms, summarise } from "./stats.mjs";
 
 const requests = Number(process.env.BENCH_REQUESTS ?? 30);
@@ -14,10 +14,16 @@ const slowCheck = (name) => ({
       setTimeout(() => resolve({ status: "healthy", message: "slow" }), 100),
     ),
 });
+const database = await createTestDatabase("health_bench");
 const service = await startService(
-  // Only the three slow checks, so the figure is about the aggregator, not PGlite.
+  // Only the three slow checks, so the figure is about the aggregator, not Postgres.
   { ...orderService, checks: () => [slowCheck("a"), slowCheck("b"), slowCheck("c")] },
-  { env: testServiceEnv({ extra: { HEALTH_POLL_INTERVAL_MS: "0" } }) },
+  {
+    env: testServiceEnv({
+      databaseUrl: database.url,
+      extra: { HEALTH_POLL_INTERVAL_MS: "0" },
+    }),
+  },
 );
 await fetch(`${service.url}/health`); // warm up
 const latencies = [];
@@ -28,6 +34,7 @@ for (let i = 0; i < requests; i++) {
   latencies.push(performance.now() - t0);
 }
 await service.stop();
+await database.drop();
 const s = summarise(latencies);
 console.log(`/health with three 100 ms checks: ${requests} requests, cache off`);
 console.log(

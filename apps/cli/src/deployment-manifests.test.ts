@@ -13,7 +13,8 @@ import {
 } from "@kassa/platform";
 import { describe, expect, it } from "vitest";
 import { parse, parseAllDocuments } from "yaml";
-import { platformServices, serviceDefinitions } from "./platform-services.js";
+import { platformServices } from "./platform-services.js";
+import { serviceDefinitions } from "./service-definitions.js";
 
 // docker-compose.yml, the Dockerfile and deploy/k8s checked against the services' own
 // definitions (names, ports, proto names, dependencies, environment schemas), so a port, a new

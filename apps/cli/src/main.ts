@@ -2,16 +2,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { Command, CommanderError } from "commander";
 import { CliError } from "./cli-error.js";
-import { registerBalanceCommand } from "./commands/balance-command.js";
-import { registerKeysCommand } from "./commands/keys-command.js";
-import { registerMerchantsCommand } from "./commands/merchants-command.js";
-import { registerPaymentsCommand } from "./commands/payments-command.js";
-import { registerSettlementsCommand } from "./commands/settlements-command.js";
-import { registerStatusCommand } from "./commands/status-command.js";
-import { registerWebhooksCommand } from "./commands/webhooks-command.js";
-import { migratePlatform } from "./migrate-platform.js";
 import type { OperatorContext } from "./operator-context.js";
-import { startPlatform } from "./start-platform.js";
 
 // Exit codes: 0 done, 1 the operation failed (a service down, an RPC error, a failed
 // settlement, an unhealthy platform), 2 the command line was wrong.
@@ -42,6 +33,8 @@ program
   )
   .option("--watch", "restart a service when its build output changes")
   .action(async (options: { watch?: boolean }) => {
+    // Loaded when used: `kassa migrate` loads all six services' code, `kassa start` PGlite.
+    const { startPlatform } = await import("./start-platform.js");
     process.exitCode = await startPlatform({
       rootDir,
       env: process.env,
@@ -52,18 +45,19 @@ program
 
 program
   .command("migrate")
-  .description("Apply every service's migrations (DATABASE_URL, or embedded .data/).")
+  .description("Apply every service's migrations (DATABASE_URL, or the embedded .data/postgres).")
   .action(async () => {
+    const { migratePlatform } = await import("./migrate-platform.js");
     await migratePlatform(rootDir, process.env, process.stdout);
   });
 
-registerStatusCommand(program, context);
-registerMerchantsCommand(program, context);
-registerKeysCommand(program, context);
-registerPaymentsCommand(program, context);
-registerSettlementsCommand(program, context);
-registerBalanceCommand(program, context);
-registerWebhooksCommand(program, context);
+// `kassa start` and `kassa migrate` leave the operator commands (and the platform library
+// they use) unloaded: the launcher, which runs as long as the platform, holds only what it
+// needs. Any other command line, help included, has them all.
+if (!["start", "migrate"].includes(process.argv[2] ?? "")) {
+  const { registerOperatorCommands } = await import("./operator-commands.js");
+  registerOperatorCommands(program, context);
+}
 
 if (process.argv.length <= 2) {
   process.stdout.write(program.helpInformation());

@@ -1,22 +1,28 @@
-import path from "node:path";
 import { migrateService } from "@kassa/platform";
-import { serviceDefinitions } from "./platform-services.js";
+import { startEmbeddedPostgres } from "./embedded-postgres.js";
+import { embeddedPostgresDir, localDataDir } from "./local-data-dir.js";
+import { serviceDefinitions } from "./service-definitions.js";
 
 /**
- * Applies every service's migrations to `DATABASE_URL`, or to the embedded PGlite stores
- * under `<root>/.data` when it is unset, without starting anything: `npm run migrate`.
+ * Applies every service's migrations to `DATABASE_URL`, or to the embedded Postgres under
+ * `<data dir>/postgres` (as `kassa start` would, which must not be running) when it is unset,
+ * without starting anything: `npm run migrate`.
  */
 export async function migratePlatform(
   rootDir: string,
   env: NodeJS.ProcessEnv,
   out: NodeJS.WritableStream,
 ): Promise<void> {
-  const migrationEnv = {
-    ...env,
-    KASSA_DATA_DIR: env.KASSA_DATA_DIR ?? path.join(rootDir, ".data"),
-  };
-  for (const definition of serviceDefinitions) {
-    await migrateService(definition, migrationEnv);
-    out.write(`kassa: ${definition.name} migrated\n`);
+  const embedded = env.DATABASE_URL
+    ? undefined
+    : await startEmbeddedPostgres({ dataDir: embeddedPostgresDir(localDataDir(env, rootDir)) });
+  try {
+    const migrationEnv = { ...env, ...(embedded && { DATABASE_URL: embedded.url }) };
+    for (const definition of serviceDefinitions) {
+      await migrateService(definition, migrationEnv);
+      out.write(`kassa: ${definition.name} migrated\n`);
+    }
+  } finally {
+    await embedded?.close();
   }
 }

@@ -13,7 +13,7 @@ import {
 } from "@kassa/platform";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { serviceDefinitions } from "./platform-services.js";
+import { serviceDefinitions } from "./service-definitions.js";
 
 // deploy/observability (Prometheus's configuration, Grafana's provisioning and the Kassa
 // dashboard) checked against the services' code: every metric and label the dashboard asks
@@ -55,6 +55,8 @@ function serviceRegistry(definition: AnyServiceDefinition) {
     KASSA_INTERNAL_TOKEN: "metrics-test-internal-token-0123456789abcdef",
     KASSA_ADMIN_TOKEN: "metrics-test-admin-token-0123456789abcdef",
     LOG_LEVEL: "silent",
+    // Read, never connected to: nothing here opens storage.
+    DATABASE_URL: "postgres://127.0.0.1:1/unused",
   };
   for (const dependency of Object.keys(definition.dependencies)) {
     env[`${dependency.toUpperCase()}_URL`] = "http://127.0.0.1:9";

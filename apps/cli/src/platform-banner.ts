@@ -1,5 +1,6 @@
 import path from "node:path";
 import { type DemoMerchant, demoPaymentCurl } from "./demo-merchant.js";
+import { embeddedPostgresDir } from "./local-data-dir.js";
 import type { PlatformService } from "./platform-services.js";
 
 /**
@@ -14,7 +15,9 @@ export function platformBanner(options: {
   demo: DemoMerchant;
 }): string {
   const { services, env, dataDir, adminToken, demo } = options;
-  const storage = env.DATABASE_URL ? "Postgres (DATABASE_URL)" : `embedded PGlite under ${dataDir}`;
+  const storage = env.DATABASE_URL
+    ? "Postgres (DATABASE_URL)"
+    : `embedded Postgres (PGlite) under ${embeddedPostgresDir(dataDir)}`;
   const cache = env.REDIS_URL
     ? "Redis (REDIS_URL)"
     : "in-process Redis stand-in (development only)";

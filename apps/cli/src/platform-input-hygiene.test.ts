@@ -19,7 +19,7 @@ import { type AnyServiceDefinition, createId, openDatabase } from "@kassa/platfo
 import { captureLogs, testClient, testTokens } from "@kassa/platform/testing";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { serviceDefinitions } from "./platform-services.js";
+import { serviceDefinitions } from "./service-definitions.js";
 import { type CliPlatform, startCliPlatform } from "./testing/cli-platform.test-support.js";
 
 // Every RPC of the six services that takes text, found from their descriptors (so a new RPC

@@ -13,7 +13,9 @@ import {
 } from "@kassa/platform/testing";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { platformServices, serviceDefinitions } from "./platform-services.js";
+import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres.js";
+import { platformServices } from "./platform-services.js";
+import { serviceDefinitions } from "./service-definitions.js";
 
 // Dependencies first, so each service starts knowing where the ones it calls listen.
 const definitions = [...serviceDefinitions].sort(
@@ -21,10 +23,12 @@ const definitions = [...serviceDefinitions].sort(
 );
 
 let database: TestDatabase;
+let embedded: EmbeddedPostgres;
 const running = new Map<string, { url: string; stop(): Promise<void> }>();
 
 beforeAll(async () => {
   database = await createTestDatabase("platform");
+  embedded = await startEmbeddedPostgres();
   const urls: Record<string, string> = {};
   for (const definition of definitions) {
     const service = await startService(definition, {
@@ -40,7 +44,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await Promise.all([...running.values()].map((service) => service.stop()));
-  await database.drop();
+  await Promise.all([database.drop(), embedded.close()]);
 });
 
 describe("the six services", () => {
@@ -61,6 +65,18 @@ describe("the six services", () => {
       risk: [],
       accounting: ["merchant"],
     });
+  });
+
+  it("are listed for the launcher exactly as their own definitions say", () => {
+    expect(platformServices).toEqual(
+      serviceDefinitions.map((definition) => ({
+        name: definition.name,
+        port: definition.defaultPort,
+        dependencies: Object.keys(definition.dependencies),
+        typeName: definition.service.typeName,
+        packageName: `@kassa/${definition.name}`,
+      })),
+    );
   });
 
   it.each(definitions.map((d) => [d.name, d.service.typeName]))(
@@ -89,13 +105,13 @@ describe("the six services", () => {
   );
 
   it.each(definitions.map((d) => [d.name, d]))(
-    "%s migrations give the same schema on PGlite as on Postgres",
+    "%s migrations give the same schema on the embedded Postgres as on Postgres",
     async (_name, definition) => {
       const { schemaName, migrationsFolder } = definition.database;
-      const describeSchema = async (url?: string) => {
+      const describeSchema = async (url: string) => {
         const handle = await openDatabase({ url, schema: {}, applicationName: "kassa-test" });
         try {
-          if (!url) await handle.migrate({ schemaName, migrationsFolder });
+          if (url === embedded.url) await handle.migrate({ schemaName, migrationsFolder });
           const result = await handle.db.execute(sql`
             select table_name, column_name, data_type, is_nullable, column_default
             from information_schema.columns where table_schema = ${schemaName}
@@ -103,15 +119,15 @@ describe("the six services", () => {
           const schemas = await handle.db.execute(
             sql`select count(*)::int as n from information_schema.schemata where schema_name = ${schemaName}`,
           );
-          const rows = (r: unknown) => (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows);
-          return { columns: rows(result), schemas: rows(schemas) };
+          // postgres.js answers `execute` with the rows themselves.
+          return { columns: result as unknown[], schemas: schemas as unknown[] };
         } finally {
           await handle.close();
         }
       };
-      const embedded = await describeSchema();
-      expect(embedded.schemas).toEqual([{ n: 1 }]);
-      expect(await describeSchema(database.url)).toEqual(embedded);
+      const onEmbedded = await describeSchema(embedded.url);
+      expect(onEmbedded.schemas).toEqual([{ n: 1 }]);
+      expect(await describeSchema(database.url)).toEqual(onEmbedded);
     },
   );
 });

@@ -1,21 +1,3 @@
-import { accountingService } from "@kassa/accounting";
-import { channelService } from "@kassa/channel";
-import { gatewayService } from "@kassa/gateway";
-import { merchantService } from "@kassa/merchant";
-import { orderService } from "@kassa/order";
-import type { AnyServiceDefinition } from "@kassa/platform";
-import { riskService } from "@kassa/risk";
-
-/** The six services' own definitions, gateway first. */
-export const serviceDefinitions: readonly AnyServiceDefinition[] = [
-  gatewayService,
-  merchantService,
-  orderService,
-  channelService,
-  riskService,
-  accountingService,
-];
-
 /** One Kassa service as the launcher and the operator commands see it. */
 export interface PlatformService {
   /** Short name: `gateway`, `order`… */
@@ -30,13 +12,53 @@ export interface PlatformService {
   readonly packageName: string;
 }
 
-/** The six services, read from their definitions so ports and wiring cannot drift. */
-export const platformServices: readonly PlatformService[] = serviceDefinitions.map(
-  (definition) => ({
-    name: definition.name,
-    port: definition.defaultPort,
-    dependencies: Object.keys(definition.dependencies),
-    typeName: definition.service.typeName,
-    packageName: `@kassa/${definition.name}`,
-  }),
-);
+/**
+ * The six services, gateway first. Written out rather than read from the services' definitions
+ * (`serviceDefinitions`), so that the launcher and the operator commands do not load all six
+ * services' code into their own process; a test holds the two equal, so ports and wiring
+ * cannot drift.
+ */
+export const platformServices: readonly PlatformService[] = [
+  {
+    name: "gateway",
+    port: 8080,
+    dependencies: ["merchant", "order", "channel", "risk", "accounting"],
+    typeName: "kassa.gateway.v1.GatewayService",
+    packageName: "@kassa/gateway",
+  },
+  {
+    name: "merchant",
+    port: 8081,
+    dependencies: [],
+    typeName: "kassa.merchant.v1.MerchantService",
+    packageName: "@kassa/merchant",
+  },
+  {
+    name: "order",
+    port: 8082,
+    dependencies: [],
+    typeName: "kassa.order.v1.OrderService",
+    packageName: "@kassa/order",
+  },
+  {
+    name: "channel",
+    port: 8083,
+    dependencies: [],
+    typeName: "kassa.channel.v1.ChannelService",
+    packageName: "@kassa/channel",
+  },
+  {
+    name: "risk",
+    port: 8084,
+    dependencies: [],
+    typeName: "kassa.risk.v1.RiskService",
+    packageName: "@kassa/risk",
+  },
+  {
+    name: "accounting",
+    port: 8085,
+    dependencies: ["merchant"],
+    typeName: "kassa.accounting.v1.AccountingService",
+    packageName: "@kassa/accounting",
+  },
+];

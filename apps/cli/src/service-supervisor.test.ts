@@ -31,12 +31,17 @@ afterAll(async () => {
 });
 
 /** Starts a supervisor over `services`, recording its events and the services' output. */
-function supervise(services: readonly SupervisedService[], policy: Partial<RestartPolicy> = {}) {
+function supervise(
+  services: readonly SupervisedService[],
+  policy: Partial<RestartPolicy> = {},
+  startTogether = false,
+) {
   const events: SupervisorEvent[] = [];
   const output: string[] = [];
   const supervisor = createServiceSupervisor({
     services,
     policy,
+    startTogether,
     readyPollMs: 20,
     onEvent: (event) => events.push(event),
     onOutput: (service, line) => output.push(`${service}: ${line}`),
@@ -78,6 +83,22 @@ describe("service supervisor", () => {
       ["b", "ready"],
       ["c", "ready"],
     ]);
+  });
+
+  it("starts every service at once with startTogether, each reported ready on its own", async () => {
+    const gate = path.join(scratch, "a-ready-together");
+    const run = supervise(
+      [
+        await fakeService("a", { readyFile: gate }),
+        await fakeService("c", { dependencies: ["a"] }),
+      ],
+      {},
+      true,
+    );
+    await eventually(() => expect(run.state("c")?.phase).toBe("ready"));
+    expect(run.state("a")?.phase).toBe("starting");
+    await writeFile(gate, "");
+    expect(await run.supervisor.allReady).toBe(true);
   });
 
   it("restarts a service that dies, counting restarts, after a backoff that doubles up to its cap", async () => {

@@ -112,15 +112,26 @@ export interface ServiceSupervisorOptions {
   readonly policy?: Partial<RestartPolicy>;
   /** How often a starting service's readiness is asked. Default 250 ms. */
   readonly readyPollMs?: number;
+  /**
+   * Start every service at once rather than each after its dependencies' first readiness
+   * (they still drain dependents first). For services that tolerate dependencies not up yet:
+   * each is ready once the ones it calls are. Default false.
+   */
+  readonly startTogether?: boolean;
   /** Each event, after the state it describes is in {@link ServiceSupervisor.states}. */
   readonly onEvent: (event: SupervisorEvent) => void;
   /** Each line a service prints on stdout or stderr. */
   readonly onOutput: (service: string, line: string) => void;
+  /** Each process as it is started, to talk to it over its IPC channel. */
+  readonly onProcess?: (service: string, child: ChildProcess) => void;
 }
 
 /** Keeps a set of services running; see {@link createServiceSupervisor}. */
 export interface ServiceSupervisor {
-  /** Starts every service with no dependencies; the others follow as theirs become ready. */
+  /**
+   * Starts every service with no dependencies; the others follow as theirs become ready (all
+   * at once with `startTogether`).
+   */
   start(): void;
   /** True once every service has been ready; false when the supervisor stopped first. */
   readonly allReady: Promise<boolean>;
@@ -201,7 +212,9 @@ export function createServiceSupervisor(options: ServiceSupervisorOptions): Serv
 
   const startUnblocked = () => {
     for (const slot of slots) {
-      const unblocked = slot.spec.dependencies.every((name) => slotOf.get(name)?.everReady);
+      const unblocked =
+        options.startTogether ||
+        slot.spec.dependencies.every((name) => slotOf.get(name)?.everReady);
       if (slot.phase === "waiting" && unblocked && !stopping) run(slot);
     }
   };
@@ -214,6 +227,7 @@ export function createServiceSupervisor(options: ServiceSupervisorOptions): Serv
       stdio: ["ignore", "pipe", "pipe", "ipc"],
     });
     slot.child = child;
+    options.onProcess?.(spec.name, child);
     slot.phase = "starting";
     slot.runReady = false;
     slot.drainRequested = false;

@@ -19,8 +19,8 @@ import type { SupervisedProcess, SupervisorState } from "./supervisor-state.js";
 import { runKassa } from "./testing/cli-platform.test-support.js";
 
 // `kassa start` exactly as `npm start` runs it, in embedded mode (no DATABASE_URL/REDIS_URL), on
-// six free consecutive ports (KASSA_PORT_BASE) and a fresh data directory. Starting six embedded
-// databases takes ~15 s on an idle development box, ~40 s on a slower one and longer under load:
+// six free consecutive ports (KASSA_PORT_BASE) and a fresh data directory. Starting the embedded
+// Postgres and six services takes seconds on an idle development box and much longer under load:
 // every wait below is for a state, with ceilings far above that, and nothing is timed.
 const cli = fileURLToPath(new URL("../dist/main.js", import.meta.url));
 
@@ -224,31 +224,29 @@ describe("kassa start on a fresh data directory", () => {
   });
 
   it(
-    "starts services after what they call, six SERVING, with a demo merchant whose printed curl takes a payment",
+    "starts all six at once, each ready after what it calls, six SERVING, with a demo merchant whose printed curl takes a payment",
     async () => {
       const run = launcher();
       const output = run.output();
       expect(output).toContain(
         "kassa start runs cleartext on 127.0.0.1; ignoring TLS_CERT_FILE, TLS_KEY_FILE",
       );
-      // Dependency order: accounting after merchant, the gateway after all five.
+      // All six start together, before any is ready; each is ready only once what it calls
+      // is: accounting after merchant, the gateway after all five.
       const position = (line: string) => {
         const index = output.indexOf(line);
         expect(index, `"${line}" printed`).toBeGreaterThanOrEqual(0);
         return index;
       };
-      expect(position("kassa: starting accounting")).toBeGreaterThan(
+      const firstReady = output.search(/^kassa: \w+ ready$/m);
+      for (const service of platformServices) {
+        expect(position(`kassa: starting ${service.name}`)).toBeLessThan(firstReady);
+      }
+      expect(position("kassa: accounting ready")).toBeGreaterThan(
         position("kassa: merchant ready"),
       );
       for (const name of ["merchant", "order", "channel", "risk", "accounting"]) {
-        expect(position("kassa: starting gateway")).toBeGreaterThan(
-          position(`kassa: ${name} ready`),
-        );
-      }
-      // Services with nothing to wait for start together, before any is ready.
-      const firstReady = output.search(/^kassa: \w+ ready$/m);
-      for (const name of ["merchant", "order", "channel", "risk"]) {
-        expect(position(`kassa: starting ${name}`)).toBeLessThan(firstReady);
+        expect(position("kassa: gateway ready")).toBeGreaterThan(position(`kassa: ${name} ready`));
       }
 
       for (const service of platformServices) {
@@ -457,8 +455,8 @@ describe("kassa start with a service that cannot start", () => {
       expect(output).toContain(
         "kassa: risk exited with code 1 before it was ready, 3 starts in a row; giving up",
       );
-      // The gateway, which needs risk, never started; the rest were stopped.
-      expect(output).not.toContain("kassa: starting gateway");
+      // The gateway, which needs risk, never got ready; all six were stopped.
+      expect(output).not.toContain("kassa: gateway ready");
       expect(output).not.toContain("Kassa is running");
       for (const service of platformServices) {
         expect(await portOpen(run.port(service.name)), service.name).toBe(false);

@@ -16,7 +16,7 @@
  *   {@link retryIdempotent} for idempotent methods only); the deadline is capped by what is
  *   left of the inbound call's (the runtime records it), and {@link isCallerBudgetError} /
  *   {@link isBudgetSpentBeforeCall} tell a spent budget from a dependency's failure.
- * - Storage: {@link openDatabase} (postgres.js or PGlite under drizzle), {@link RedisStore}
+ * - Storage: {@link openDatabase} (postgres.js under drizzle), {@link RedisStore}
  *   (commands, counters in fixed windows ({@link WindowCounter}), and lossy pub/sub such as
  *   the {@link settlementHintChannel}).
  * - Access: {@link ServiceAccess} (internal and admin tokens), enforced by the runtime.
@@ -187,7 +187,7 @@ export {
 } from "./storage/database.js";
 export { type DatabaseRefusal, databaseRefusalOf } from "./storage/database-error.js";
 export { columnList, insertSelect } from "./storage/insert-select.js";
-export { createRedisStore, type RedisStoreOptions } from "./storage/ioredis-store.js";
+export type { RedisStoreOptions } from "./storage/ioredis-store.js";
 export { createMemoryRedisStore } from "./storage/memory-redis-store.js";
 export type {
   RedisStore,
@@ -195,3 +195,4 @@ export type {
   Subscription,
   WindowCounter,
 } from "./storage/redis-store.js";
+export { createRedisStore } from "./storage/redis-store-loader.js";

@@ -45,8 +45,8 @@ export const gatewayEnv = {
   CAPTURE_EXPIRY_MS: envFields.durationMs(7 * 24 * 60 * 60 * 1000),
   /**
    * The key webhook signing secrets are encrypted with (AES-256-GCM): 32 bytes as 64 hex
-   * characters or base64. Required with DATABASE_URL; only the embedded (PGlite) development
-   * setup falls back to a fixed, public development key. Changing it makes existing endpoints'
+   * characters or base64. Required on a real database; only the embedded development setup
+   * (`kassa start` without DATABASE_URL) falls back to a fixed, public development key. Changing it makes existing endpoints'
    * secrets unreadable (roll them). Never logged.
    */
   WEBHOOK_SECRET_KEY: envFields.secret().optional(),

@@ -10,7 +10,8 @@ async function runMain(env: Record<string, string>) {
   const child = spawn(process.execPath, [main], {
     env: {
       PATH: process.env.PATH ?? "",
-      KASSA_DATA_DIR: "memory://",
+      // Never reached: the configuration is refused before any storage is opened.
+      DATABASE_URL: "postgres://127.0.0.1:1/unreachable",
       KASSA_INTERNAL_TOKEN: "internal-token-0123456789abcdef-0123456789",
       ...env,
     },

@@ -13,7 +13,7 @@ import {
   testTokens,
   uniqueRedisPrefix,
 } from "@kassa/platform/testing";
-import { serviceDefinitions } from "../platform-services.js";
+import { serviceDefinitions } from "../service-definitions.js";
 
 // The operator CLI's tests: real services in this process on random ports (one Postgres
 // database, each service in its own schema as in production; one Redis prefix), and the real

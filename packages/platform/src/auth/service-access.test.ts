@@ -5,7 +5,9 @@ import { type RunningService, startService } from "../server/service-runtime.js"
 import { fixtureService } from "../test-fixtures/fixture-service.js";
 import {
   captureLogs,
+  createTestDatabase,
   rejectionOf,
+  type TestDatabase,
   testClient,
   testServiceEnv,
   testTokens,
@@ -18,14 +20,19 @@ const internalFixture = {
 } as const;
 const logs = captureLogs();
 let service: RunningService<never, never, never>;
+let database: TestDatabase;
 
 beforeAll(async () => {
+  database = await createTestDatabase("service_access");
   service = (await startService(internalFixture, {
-    env: testServiceEnv({ extra: { LOG_LEVEL: "info" } }),
+    env: testServiceEnv({ databaseUrl: database.url, extra: { LOG_LEVEL: "info" } }),
     logDestination: logs.stream,
   })) as unknown as RunningService<never, never, never>;
 });
-afterAll(() => service.stop());
+afterAll(async () => {
+  await service.stop();
+  await database.drop();
+});
 
 describe("service access", () => {
   it("rejects a call without a token, or with a wrong one, as UNAUTHENTICATED", async () => {
@@ -85,7 +92,7 @@ describe("service access", () => {
   it("presents the internal token on calls to dependencies", async () => {
     const caller = await startService(
       { ...fixtureService, dependencies: { order: OrderService } },
-      { env: testServiceEnv({ extra: { ORDER_URL: service.url } }) },
+      { env: testServiceEnv({ databaseUrl: database.url, extra: { ORDER_URL: service.url } }) },
     );
     try {
       const clients = caller.context.clients as { order: Client<typeof OrderService> };

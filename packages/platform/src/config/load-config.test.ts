@@ -16,6 +16,7 @@ const definition = {
 const tokens = {
   KASSA_INTERNAL_TOKEN: "internal-token-0123456789abcdef-0123456789",
   KASSA_ADMIN_TOKEN: "admin-token-0123456789abcdef-0123456789abcd",
+  DATABASE_URL: "postgres://db/kassa",
 };
 
 describe("loadConfig", () => {

@@ -17,10 +17,16 @@ export function baseEnvSchema(defaultPort: number) {
     KASSA_INTERNAL_TOKEN: envFields.secret(),
     /** Checked by internal services for admin RPCs; required where a service has some. */
     KASSA_ADMIN_TOKEN: envFields.secret().optional(),
-    /** Postgres URL; unset means embedded PGlite under KASSA_DATA_DIR/<service>. */
-    DATABASE_URL: envFields.url(["postgres:", "postgresql:"]).optional(),
-    /** Where PGlite keeps its files when DATABASE_URL is unset. */
-    KASSA_DATA_DIR: z.string().default(".data"),
+    /**
+     * Postgres URL; the service owns one schema in it. `kassa start` without one sets it to
+     * the embedded Postgres it serves itself.
+     */
+    DATABASE_URL: envFields.url(["postgres:", "postgresql:"]),
+    /**
+     * Set by `kassa start` when DATABASE_URL is its embedded Postgres (the user gave none):
+     * development-only fallbacks, such as the gateway's public webhook key, apply.
+     */
+    KASSA_EMBEDDED: envFields.flag(false),
     /**
      * Size of the Postgres connection pool. At least 2: at start-up one connection holds the
      * migration lock while the pool applies the migrations (with 1 the service would hang).
@@ -32,6 +38,11 @@ export function baseEnvSchema(defaultPort: number) {
       .default(10),
     /** Redis URL; unset means the in-process stand-in (development only). */
     REDIS_URL: envFields.url(["redis:", "rediss:"]).optional(),
+    /**
+     * Set by `kassa start` without REDIS_URL: the stand-in is the one the launcher keeps for
+     * all six services, reached over its IPC channel, rather than one per process.
+     */
+    KASSA_SHARED_REDIS_STAND_IN: envFields.flag(false),
     /**
      * How long one Redis command may take before it fails (and the caller degrades: skips a
      * cache, skips velocity rules) rather than stalling a payment.

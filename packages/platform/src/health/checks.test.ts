@@ -63,7 +63,11 @@ describe("postgres check", () => {
   });
 
   it("is degraded when a round trip is slower than the limit", async () => {
-    const handle = await openDatabase({ schema: {}, applicationName: "kassa-check" });
+    const handle = await openDatabase({
+      url: database.url,
+      schema: {},
+      applicationName: "kassa-check",
+    });
     try {
       const result = await createPostgresCheck(handle, { slowMs: 0 }).check(never);
       expect(result.status).toBe("degraded");

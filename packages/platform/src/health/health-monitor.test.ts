@@ -24,6 +24,25 @@ function timedCheck(
 }
 
 describe("HealthMonitor", () => {
+  it("re-runs its checks on refresh, before the cached report expires, and tells watchers", async () => {
+    let status: CheckResult["status"] = "degraded";
+    const monitor = createHealthMonitor({
+      checks: [{ name: "dependency:merchant", check: async () => ({ status, message: "" }) }],
+      cacheMs: 60_000,
+      logger,
+    });
+    monitor.setPhase("serving");
+    expect(await monitor.ready()).toBe(false);
+    const changes: HealthChange[] = [];
+    monitor.onChange((change) => changes.push(change));
+    status = "healthy";
+    expect(await monitor.ready()).toBe(false); // the cached report, a minute fresh
+    monitor.refresh();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(await monitor.ready()).toBe(true);
+    expect(changes.at(-1)).toMatchObject({ ready: true, status: "healthy" });
+  });
+
   it("runs checks concurrently: all three start before any finishes", async () => {
     const log: string[] = [];
     const monitor = createHealthMonitor({

@@ -59,6 +59,11 @@ export interface HealthMonitor {
   report(): Promise<HealthReport>;
   /** True only while serving and healthy: what readiness probes and gRPC SERVING mean. */
   ready(): Promise<boolean>;
+  /**
+   * Re-runs the checks now, not at the next poll or when the cached report expires, and tells
+   * watchers of any change: for something that just changed, such as a dependency's health.
+   */
+  refresh(): void;
   /** The current phase. */
   readonly phase: ServicePhase;
   /** Moves to `serving` (after start-up) or `draining` (on shutdown) and notifies watchers. */
@@ -225,6 +230,15 @@ export function createHealthMonitor(options: HealthMonitorOptions): HealthMonito
 
   return {
     report,
+    refresh() {
+      // After any evaluation already running, which may have read the old state.
+      void (inFlight ?? Promise.resolve())
+        .catch(() => {})
+        .then(() => {
+          cached = undefined;
+          return report();
+        });
+    },
     async ready() {
       if (phase !== "serving") return false;
       return (await report()).status === "healthy";

@@ -12,8 +12,8 @@ export interface PostgresCheckOptions {
 }
 
 /**
- * Checks the service's database: a round-trip query and its latency, plus pool use on
- * Postgres. Unreachable is unhealthy; slow is degraded. A busy pool is reported but is not a
+ * Checks the service's database: a round-trip query and its latency, plus pool use where
+ * the server shows it (the embedded Postgres does not). Unreachable is unhealthy; slow is degraded. A busy pool is reported but is not a
  * fault: every connection in use is what a pool under load looks like, and it still serves.
  */
 export function createPostgresCheck(
@@ -28,18 +28,17 @@ export function createPostgresCheck(
       const latencyMs = await database.ping();
       const pool = await database.poolUsage();
       const metadata = {
-        kind: database.kind,
+        kind: "postgres",
         latency_ms: latencyMs,
         ...(pool && { pool_open: pool.open, pool_in_use: pool.inUse, pool_max: pool.max }),
       };
       if (latencyMs >= slowMs) {
         return { status: "degraded", message: `slow round trip: ${latencyMs} ms`, metadata };
       }
-      const where = database.kind === "pglite" ? "embedded PGlite (development only)" : "postgres";
       const busy = pool ? `, ${pool.inUse} of ${pool.max} connections in use` : "";
       return {
         status: "healthy",
-        message: `${where} answered in ${latencyMs} ms${busy}`,
+        message: `postgres answered in ${latencyMs} ms${busy}`,
         metadata,
       };
     },

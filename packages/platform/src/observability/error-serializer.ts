@@ -38,8 +38,8 @@ export interface LoggedError {
  *
  * - drizzle's `DrizzleQueryError` (anything with a string `query` and `params`): the
  *   statement's operation and table only;
- * - Postgres refusals (postgres.js `PostgresError`, PGlite `DatabaseError`): SQLSTATE,
- *   condition, constraint, schema, table, column, routine, severity;
+ * - Postgres refusals (postgres.js `PostgresError`): SQLSTATE, condition, constraint, schema,
+ *   table, column, routine, severity;
  * - ConnectError: its code name and message, with a wrapped cause's raw message replaced by
  *   that cause's safe one (`ConnectError.from(err)` copies the message it wraps);
  * - anything else: its message and a few system fields (`code`, `errno`, `syscall`,

@@ -13,8 +13,6 @@ import {
 } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { OTLPTraceExporter as OtlpJsonExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { OTLPTraceExporter as OtlpProtobufExporter } from "@opentelemetry/exporter-trace-otlp-proto";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   AlwaysOffSampler,
@@ -30,6 +28,7 @@ import {
 } from "@opentelemetry/sdk-trace";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { errorCodeName } from "./error-code-name.js";
+import { createOtlpExporter } from "./otlp-exporter.js";
 
 /** The samplers `OTEL_TRACES_SAMPLER` may name (the SDK's standard names). */
 export const traceSamplers = [
@@ -151,10 +150,7 @@ function spanProcessor(
     (config.OTEL_EXPORTER_OTLP_ENDPOINT &&
       `${config.OTEL_EXPORTER_OTLP_ENDPOINT.replace(/\/+$/, "")}/v1/traces`);
   if (!url) return undefined;
-  const otlp =
-    config.OTEL_EXPORTER_OTLP_PROTOCOL === "http/json"
-      ? new OtlpJsonExporter({ url })
-      : new OtlpProtobufExporter({ url });
+  const otlp = createOtlpExporter({ url, protocol: config.OTEL_EXPORTER_OTLP_PROTOCOL });
   return new BatchSpanProcessor({ exporter: otlp });
 }
 

@@ -1,5 +1,4 @@
 import { setMaxListeners } from "node:events";
-import path from "node:path";
 import { setTimeout as delay } from "node:timers/promises";
 import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
@@ -16,6 +15,7 @@ import {
   loadDependencyConfig,
 } from "../config/service-config.js";
 import type { Checker } from "../health/checker.js";
+import type { DependencyHealth } from "../health/dependency-health.js";
 import { createGrpcHealthService } from "../health/grpc-health-service.js";
 import { createHealthMonitor } from "../health/health-monitor.js";
 import { createPostgresCheck } from "../health/postgres-check.js";
@@ -26,8 +26,9 @@ import { createServiceMetrics } from "../observability/metrics.js";
 import { createTracing, type Tracing } from "../observability/tracing.js";
 import { createDeadlineBudgetInterceptor } from "../resilience/deadline-budget.js";
 import { type DatabaseHandle, openDatabase } from "../storage/database.js";
-import { createRedisStore } from "../storage/ioredis-store.js";
 import { createMemoryRedisStore } from "../storage/memory-redis-store.js";
+import { createRedisStore } from "../storage/redis-store-loader.js";
+import { createSharedRedisStandIn } from "../storage/shared-redis-stand-in.js";
 import { traceRedis } from "../storage/traced-storage.js";
 import { connectDependencies } from "./dependency-clients.js";
 import { createGrpcReflectionService } from "./grpc-reflection-service.js";
@@ -165,7 +166,9 @@ export async function startService<
           clock,
           logger,
         })
-      : createMemoryRedisStore(() => clock.now().getTime()),
+      : config.KASSA_SHARED_REDIS_STAND_IN && process.send
+        ? createSharedRedisStandIn()
+        : createMemoryRedisStore(() => clock.now().getTime()),
     tracing,
   );
   const dependencies = connectDependencies(definition.dependencies, config.dependencies, {
@@ -196,6 +199,11 @@ export async function startService<
     logger,
     metrics,
   });
+  // A dependency's health stream says the moment it changes: readiness and Watch follow it
+  // then, not a poll later (services starting together become ready in a cascade).
+  for (const dependency of Object.values<DependencyHealth>(dependencies.health)) {
+    dependency.onChange(() => health.refresh());
+  }
   const draining = new AbortController();
   const context: ServiceContext<Schema, Deps, EnvShape> = {
     name,
@@ -278,7 +286,7 @@ export async function startService<
     {
       port,
       tls: tls.server ? (config.TLS_CLIENT_AUTH === "require" ? "mutual" : "on") : "off",
-      database: database.kind,
+      database: config.KASSA_EMBEDDED ? "embedded" : "postgres",
       redis: redis.kind,
       dependencies: Object.keys(definition.dependencies),
     },
@@ -374,21 +382,20 @@ export async function migrateService<
   await database.close();
 }
 
-/** Opens the service's database (Postgres or PGlite) and applies its pending migrations. */
+/** Opens the service's database and applies its pending migrations. */
 async function openMigratedDatabase<Schema extends Record<string, unknown>>(
   definition: Pick<
     ServiceDefinition<Schema, DependencyServices, z.ZodRawShape>,
     "name" | "database"
   >,
-  config: Pick<BaseConfig, "DATABASE_URL" | "KASSA_DATA_DIR">,
+  config: Pick<BaseConfig, "DATABASE_URL" | "KASSA_EMBEDDED">,
   pool: { maxConnections: number; tracing?: Tracing },
 ): Promise<DatabaseHandle<Schema>> {
   const database = await openDatabase({
     url: config.DATABASE_URL,
-    dataDir:
-      config.KASSA_DATA_DIR === "memory://"
-        ? undefined
-        : path.resolve(config.KASSA_DATA_DIR, definition.name),
+    // The launcher's PGlite starts alongside the services; creating its data directory the
+    // first time takes seconds on a busy machine.
+    ...(config.KASSA_EMBEDDED && { connectTimeoutSeconds: 60 }),
     schema: definition.database.schema,
     applicationName: `kassa-${definition.name}`,
     ...pool,

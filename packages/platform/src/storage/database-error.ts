@@ -28,9 +28,8 @@ export interface StatementSummary {
 }
 
 /**
- * The server's refusal carried by `error` itself, from postgres.js (`PostgresError`, snake_case
- * fields) or PGlite (`DatabaseError`, pg-protocol's camelCase fields); undefined for anything
- * else, including connection errors (which carry no SQLSTATE).
+ * The server's refusal carried by `error` itself, a postgres.js `PostgresError`; undefined for
+ * anything else, including connection errors (which carry no SQLSTATE).
  */
 export function databaseRefusalOf(error: unknown): DatabaseRefusal | undefined {
   if (typeof error !== "object" || error === null) return undefined;
@@ -50,10 +49,10 @@ export function databaseRefusalOf(error: unknown): DatabaseRefusal | undefined {
     code,
     condition: conditionNames[code],
     severity: text("severity"),
-    schema: text("schema_name", "schema"),
-    table: text("table_name", "table"),
-    column: text("column_name", "column"),
-    constraint: text("constraint_name", "constraint"),
+    schema: text("schema_name"),
+    table: text("table_name"),
+    column: text("column_name"),
+    constraint: text("constraint_name"),
     routine: text("routine"),
   };
 }

@@ -29,37 +29,28 @@ async function describeSchema(database: DatabaseHandle<typeof schema>) {
   return { columns: rowsOf(rows), indexes: rowsOf(indexes) };
 }
 
-/** postgres.js answers `execute` with an array of rows, PGlite with `{ rows }`. */
+/** postgres.js answers `execute` with an array of rows. */
 function rowsOf(result: unknown): unknown[] {
-  return Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
+  return result as unknown[];
 }
 
 describe("openDatabase", () => {
-  it("runs the same migrations on PGlite and on Postgres, to the same schema", async () => {
-    const pglite = await openDatabase({ schema, applicationName: "kassa-test" });
-    const postgres = await openDatabase({
+  it("migrates the schema and round-trips bigint money exactly", async () => {
+    const database = await openDatabase({
       url: testDatabase.url,
       schema,
       applicationName: "kassa-test",
     });
     try {
-      await pglite.migrate(migrations);
-      await postgres.migrate(migrations);
-      const embedded = await describeSchema(pglite);
-      expect(embedded.columns.length).toBe(4);
-      expect(await describeSchema(postgres)).toEqual(embedded);
-
-      // Both really work the same way too: bigint money round-trips exactly.
-      for (const database of [pglite, postgres]) {
-        await database.db
-          .insert(schema.widgets)
-          .values({ id: "w1", amount: 9007199254740993n, currency: "USD" });
-        const [row] = await database.db.select().from(schema.widgets);
-        expect(row?.amount).toBe(9007199254740993n);
-      }
+      await database.migrate(migrations);
+      expect((await describeSchema(database)).columns.length).toBe(4);
+      await database.db
+        .insert(schema.widgets)
+        .values({ id: "w1", amount: 9007199254740993n, currency: "USD" });
+      const [row] = await database.db.select().from(schema.widgets);
+      expect(row?.amount).toBe(9007199254740993n);
     } finally {
-      await pglite.close();
-      await postgres.close();
+      await database.close();
     }
   });
 

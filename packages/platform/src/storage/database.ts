@@ -1,17 +1,13 @@
-import { mkdir } from "node:fs/promises";
 import { hostname } from "node:os";
-import { PGlite } from "@electric-sql/pglite";
 import { sql } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
-import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
-import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
 import type { Tracing } from "../observability/tracing.js";
-import { tracePglite, tracePostgres } from "./traced-storage.js";
+import { tracePostgres } from "./traced-storage.js";
 
-/** A drizzle database over postgres.js or PGlite; one type serves both. */
+/** A drizzle database over postgres.js. */
 export type Database<TSchema extends Record<string, unknown> = Record<string, never>> = PgDatabase<
   PgQueryResultHKT,
   TSchema
@@ -20,18 +16,22 @@ export type Database<TSchema extends Record<string, unknown> = Record<string, ne
 /** Options for {@link openDatabase}. */
 export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
   /**
-   * A `postgres://` URL. When absent the service runs on an embedded PGlite, which is for
-   * development and demos: one process, no network, data under `dataDir`.
+   * A `postgres://` URL: a real server, or the embedded one `kassa start` serves from its
+   * own process when the user gives none (the services cannot tell them apart).
    */
-  url?: string | undefined;
-  /** PGlite's data directory. Absent means in memory (tests). */
-  dataDir?: string | undefined;
+  url: string;
   /** The drizzle schema object, for relational queries. */
   schema: TSchema;
   /** Identifies this process's connections in `pg_stat_activity`, e.g. `kassa-order`. */
   applicationName: string;
   /** postgres.js pool size. Default 10. */
   maxConnections?: number;
+  /**
+   * How long a new connection may take to be ready, in seconds. Default 5; the embedded
+   * Postgres, which may still be creating its data directory when the services start, needs
+   * longer.
+   */
+  connectTimeoutSeconds?: number;
   /** With tracing on, every statement run inside a span gets a span of its own. */
   tracing?: Tracing | undefined;
 }
@@ -64,34 +64,30 @@ const journalSchema = "kassa_migrations";
 /** An open database plus what health checks and start-up need. */
 export interface DatabaseHandle<TSchema extends Record<string, unknown>> {
   readonly db: Database<TSchema>;
-  readonly kind: "postgres" | "pglite";
   /** Runs a round-trip query; resolves with its latency in milliseconds. */
   ping(): Promise<number>;
-  /** Pool use for Postgres; undefined for PGlite, which has a single connection. */
+  /**
+   * Pool use as `pg_stat_activity` shows it; undefined where the server shows no connections
+   * (the embedded Postgres serves every client from one session).
+   */
   poolUsage(): Promise<PoolUsage | undefined>;
   /** Applies pending migrations. On Postgres, replicas starting together take turns. */
   migrate(options: MigrationOptions): Promise<void>;
   close(): Promise<void>;
 }
 
-/** Opens Postgres when `url` is set, otherwise PGlite. */
+/** Opens a postgres.js pool on `url` under drizzle. */
 export async function openDatabase<TSchema extends Record<string, unknown>>(
   options: DatabaseOptions<TSchema>,
 ): Promise<DatabaseHandle<TSchema>> {
-  return options.url ? openPostgres(options.url, options) : openPglite(options);
-}
-
-async function openPostgres<TSchema extends Record<string, unknown>>(
-  url: string,
-  options: DatabaseOptions<TSchema>,
-): Promise<DatabaseHandle<TSchema>> {
+  const { url } = options;
   const max = options.maxConnections ?? 10;
   // Unique per process so pool use can be read back from pg_stat_activity.
   const applicationName = `${options.applicationName}-${hostname()}-${process.pid}`.slice(0, 63);
   const client = postgres(url, {
     max,
     idle_timeout: 30,
-    connect_timeout: 5,
+    connect_timeout: options.connectTimeoutSeconds ?? 5,
     onnotice: () => {},
     connection: { application_name: applicationName },
   });
@@ -101,7 +97,6 @@ async function openPostgres<TSchema extends Record<string, unknown>>(
   });
   return {
     db,
-    kind: "postgres",
     ping: () => timed(() => db.execute(sql`select 1`)),
     async poolUsage() {
       const [row] = await client<{ open: number; in_use: number }[]>`
@@ -109,7 +104,9 @@ async function openPostgres<TSchema extends Record<string, unknown>>(
                (count(*) filter (where state <> 'idle' and pid <> pg_backend_pid()))::int as in_use
         from pg_stat_activity
         where application_name = ${applicationName}`;
-      return { open: row?.open ?? 0, inUse: row?.in_use ?? 0, max };
+      // Not even this connection: the embedded Postgres, which has no pg_stat_activity rows.
+      if (!row || row.open === 0) return undefined;
+      return { open: row.open, inUse: row.in_use, max };
     },
     async migrate({ migrationsFolder, schemaName }) {
       // A session-level advisory lock on a connection of its own: a replica (or another
@@ -129,32 +126,6 @@ async function openPostgres<TSchema extends Record<string, unknown>>(
       }
     },
     close: () => client.end({ timeout: 5 }),
-  };
-}
-
-async function openPglite<TSchema extends Record<string, unknown>>(
-  options: DatabaseOptions<TSchema>,
-): Promise<DatabaseHandle<TSchema>> {
-  if (options.dataDir) await mkdir(options.dataDir, { recursive: true });
-  const client = options.dataDir ? new PGlite(options.dataDir) : new PGlite();
-  await client.waitReady;
-  const db = drizzlePglite({
-    client: options.tracing ? tracePglite(client, options.tracing) : client,
-    schema: options.schema,
-  });
-  return {
-    db,
-    kind: "pglite",
-    ping: () => timed(() => db.execute(sql`select 1`)),
-    poolUsage: () => Promise.resolve(undefined),
-    async migrate({ migrationsFolder, schemaName }) {
-      await migratePglite(db, {
-        migrationsFolder,
-        migrationsSchema: journalSchema,
-        migrationsTable: schemaName,
-      });
-    },
-    close: () => client.close(),
   };
 }
 

@@ -2,11 +2,11 @@ import { counterWindowOf, windowExpiryMarginMs } from "./counter-window.js";
 import type { RedisStore, SetOptions } from "./redis-store.js";
 
 /**
- * An in-process stand-in for Redis, for development only: `npm start` uses it when
- * `REDIS_URL` is unset. Its data lives and dies with the process and is not shared between
- * services or replicas, so caches and counters are per process, and a message published in
- * one process reaches only subscribers in that process. Health reports it as
- * `memory` so nobody mistakes it for production.
+ * An in-process stand-in for Redis, for development only: `npm start` without `REDIS_URL`
+ * keeps one in the launcher and shares it among the six services (see
+ * shared-redis-stand-in.ts); a service started on its own without `REDIS_URL` has one of its
+ * own. Its data lives and dies with the process that holds it. Health reports it as `memory`
+ * so nobody mistakes it for production.
  */
 export function createMemoryRedisStore(now: () => number = Date.now): RedisStore {
   // A string, or a window counter's hash (member → count), as in Redis.

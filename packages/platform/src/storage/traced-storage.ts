@@ -1,15 +1,14 @@
-import type { PGlite, Transaction } from "@electric-sql/pglite";
 import { type Attributes, SpanKind, trace } from "@opentelemetry/api";
 import type postgres from "postgres";
 import { markFailed, type Tracing } from "../observability/tracing.js";
 import type { RedisStore, WindowCounter } from "./redis-store.js";
 
-// postgres.js and PGlite have no OpenTelemetry instrumentation of their own, and drizzle's
-// hooks see a statement before it runs, not when it ends. So the one method drizzle sends
-// every statement through (`unsafe` on postgres.js, `query` on PGlite) is wrapped, on the pool
-// and on each transaction's connection. A span records the operation and the table, never
-// the statement's parameters (amounts, emails, tokens), and is made only inside a span that
-// already exists: a health check's `select 1` or a relay's idle poll starts no trace.
+// postgres.js has no OpenTelemetry instrumentation of its own, and drizzle's hooks see a
+// statement before it runs, not when it ends. So the one method drizzle sends every statement
+// through (`unsafe`) is wrapped, on the pool and on each transaction's connection. A span
+// records the operation and the table, never the statement's parameters (amounts, emails,
+// tokens), and is made only inside a span that already exists: a health check's `select 1`
+// or a relay's idle poll starts no trace.
 
 /** Statement spans on a postgres.js client. */
 export function tracePostgres(client: postgres.Sql, tracing: Tracing): postgres.Sql {
@@ -31,34 +30,6 @@ export function tracePostgres(client: postgres.Sql, tracing: Tracing): postgres.
         };
       }
       return Reflect.get(target, property, receiver);
-    },
-  });
-}
-
-/** Statement spans on an embedded PGlite. */
-export function tracePglite(client: PGlite, tracing: Tracing): PGlite {
-  if (!tracing.enabled) return client;
-  return tracePgliteQueries(client, tracing);
-}
-
-function tracePgliteQueries<T extends PGlite | Transaction>(client: T, tracing: Tracing): T {
-  return new Proxy(client, {
-    get(target, property) {
-      const value = Reflect.get(target, property, target) as unknown;
-      if (typeof value !== "function") return value;
-      if (property === "query") {
-        return (text: string, ...rest: unknown[]) => {
-          const query = value.call(target, text, ...rest) as Promise<unknown>;
-          traceStatement(tracing, text, query);
-          return query;
-        };
-      }
-      if (property === "transaction") {
-        return (body: (tx: Transaction) => unknown) =>
-          value.call(target, (tx: Transaction) => body(tracePgliteQueries(tx, tracing)));
-      }
-      // PGlite keeps its state in private fields: its methods must run on the object itself.
-      return value.bind(target);
     },
   });
 }

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { bigint, index, pgSchema, text, timestamp } from "drizzle-orm/pg-core";
 
-/** A small schema the platform's own tests migrate, on PGlite and on Postgres alike. */
+/** A small schema the platform's own tests migrate. */
 export const fixtureSchema = pgSchema("fixture");
 
 export const widgets = fixtureSchema.table(

@@ -110,7 +110,9 @@ export function uniqueRedisPrefix(label = "test"): string {
 
 /**
  * Environment for starting a service in a test: a random port on loopback, the given
- * database and Redis prefix, quiet logs, and fast health polling.
+ * database and Redis prefix, quiet logs, and fast health polling. Without `databaseUrl`,
+ * DATABASE_URL names a port nothing listens on: enough for a test that only reads the
+ * configuration, or one that fails before storage is opened.
  */
 export function testServiceEnv(options: {
   databaseUrl?: string;
@@ -123,8 +125,7 @@ export function testServiceEnv(options: {
     LOG_LEVEL: "silent",
     KASSA_INTERNAL_TOKEN: testTokens.internal,
     KASSA_ADMIN_TOKEN: testTokens.admin,
-    KASSA_DATA_DIR: "memory://",
-    ...(options.databaseUrl && { DATABASE_URL: options.databaseUrl }),
+    DATABASE_URL: options.databaseUrl ?? "postgres://127.0.0.1:1/no-database",
     ...(options.redisPrefix && { REDIS_URL: testRedisUrl, REDIS_KEY_PREFIX: options.redisPrefix }),
     // The whole suite runs at once on two cores; a busy machine must not read as a Redis outage.
     REDIS_COMMAND_TIMEOUT_MS: "10000",

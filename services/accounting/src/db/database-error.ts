@@ -1,4 +1,4 @@
-/** What a database driver (postgres.js or PGlite) reported, found under drizzle's wrapping. */
+/** What the database driver (postgres.js) reported, found under drizzle's wrapping. */
 export interface DatabaseError {
   /** The SQLSTATE (`23505`) for server errors; the driver's code (`ECONNREFUSED`) otherwise. */
   readonly code: string;
@@ -34,13 +34,11 @@ export function databaseErrorOf(error: unknown): DatabaseError | undefined {
   for (let current = error, depth = 0; current && depth < 5; depth++) {
     const candidate = current as {
       code?: unknown;
-      constraint?: unknown;
       constraint_name?: unknown;
       message?: unknown;
     };
     if (typeof candidate.code === "string") {
-      // postgres.js names it `constraint_name`, PGlite `constraint`.
-      const constraint = candidate.constraint_name ?? candidate.constraint;
+      const constraint = candidate.constraint_name;
       return {
         code: candidate.code,
         constraint: typeof constraint === "string" ? constraint : undefined,

@@ -9,7 +9,7 @@ import { ledgerRepository } from "./ledger-repository.js";
 import * as schema from "./schema.js";
 
 // The ledger's rules are the database's, not only the service's: raw SQL, as a bug or a
-// hand-made fix in psql would send it, is refused on Postgres and on PGlite alike.
+// hand-made fix in psql would send it, is refused.
 
 const migrationsFolder = fileURLToPath(new URL("../../drizzle", import.meta.url));
 
@@ -30,11 +30,6 @@ const backends: Record<string, () => Promise<Backend>> = {
         await database.drop();
       },
     };
-  },
-  PGlite: async () => {
-    const handle = await openDatabase({ schema, applicationName: "test" });
-    await handle.migrate({ migrationsFolder, schemaName: "accounting" });
-    return { handle, drop: () => handle.close() };
   },
 };
 

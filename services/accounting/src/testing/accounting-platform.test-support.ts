@@ -1,18 +1,10 @@
-import type { DescService } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { Client } from "@connectrpc/connect";
 import { AccountingService } from "@kassa/contracts/kassa/accounting/v1/accounting_pb";
 import { type FeeRule, MerchantService } from "@kassa/contracts/kassa/merchant/v1/merchant_pb";
 import { merchantService } from "@kassa/merchant";
-import { type Clock, createId, type Env, startService } from "@kassa/platform";
-import {
-  captureLogs,
-  type LogCapture,
-  startTestService,
-  testClient,
-  testServiceEnv,
-  testTokens,
-} from "@kassa/platform/testing";
+import { type Clock, createId } from "@kassa/platform";
+import { type LogCapture, startTestService, testTokens } from "@kassa/platform/testing";
 import { eq, sql } from "drizzle-orm";
 import { expect } from "vitest";
 import type { AccountingDatabase } from "../db/accounting-database.js";
@@ -85,8 +77,6 @@ export interface AccountingPlatformOptions {
   service?: AccountingServiceOptions;
   /** The accounting service's clock. Default the system clock. */
   clock?: Clock;
-  /** Runs the accounting service on an in-memory PGlite instead of Postgres. Default false. */
-  pglite?: boolean;
 }
 
 /** Starts merchant and accounting services for one test file. */
@@ -98,13 +88,12 @@ export async function startAccountingPlatform(
   const definition = createAccountingService(options.service);
   const env = { MERCHANT_URL: merchant.url };
   const clock = options.clock && { clock: options.clock };
-  const accounting = await (options.pglite
-    ? startOnPglite(definition, env, clock)
-    : startTestService(definition, { label, env, ...clock })
-  ).catch(async (error: unknown) => {
-    await merchant.stop();
-    throw error;
-  });
+  const accounting = await startTestService(definition, { label, env, ...clock }).catch(
+    async (error: unknown) => {
+      await merchant.stop();
+      throw error;
+    },
+  );
   const client = (token?: string) => accounting.client(AccountingService, token);
   const internal = client(testTokens.internal);
   const merchants = merchant.client(MerchantService, testTokens.admin);
@@ -167,28 +156,6 @@ export async function startAccountingPlatform(
       await accounting.stop();
       if (!merchantStopped) await merchant.stop();
     },
-  };
-}
-
-/** Like startTestService, but on an in-memory PGlite and the in-process Redis stand-in. */
-async function startOnPglite(
-  definition: ReturnType<typeof createAccountingService>,
-  env: Env,
-  clock: { clock: Clock } | undefined,
-) {
-  const logs = captureLogs();
-  const running = await startService(definition, {
-    env: testServiceEnv({ extra: { LOG_LEVEL: "info", ...env } }),
-    logDestination: logs.stream,
-    ...clock,
-  });
-  return {
-    url: running.url,
-    context: running.context,
-    logs,
-    client: <S extends DescService>(service: S, token?: string) =>
-      testClient(service, running.url, token),
-    stop: () => running.stop(),
   };
 }
 

@@ -32,7 +32,7 @@ afterAll(async () => {
 /** The payment's status as the gateway's database holds it, read without a gateway running. */
 async function storedStatus(paymentId: string) {
   const database = await openDatabase({
-    url: platform.services.gateway.env.DATABASE_URL,
+    url: platform.services.gateway.env.DATABASE_URL ?? "",
     schema: { payments },
     applicationName: "kassa-test",
   });

@@ -2,8 +2,9 @@ import { createCipheriv, createDecipheriv, randomBytes } from "node:crypto";
 import { ConfigError, type Secret } from "@kassa/platform";
 
 /**
- * The development key: public (it is in this file), so only the embedded setup (no
- * DATABASE_URL), whose data never leaves the developer's machine, may fall back to it.
+ * The development key: public (it is in this file), so only the embedded setup (`kassa start`
+ * without a DATABASE_URL of the user's), whose data never leaves the developer's machine, may
+ * fall back to it.
  */
 const developmentKey = Buffer.alloc(32, "kassa-webhooks-development-only");
 
@@ -23,13 +24,13 @@ export interface WebhookSecretBox {
 /**
  * AES-256-GCM under WEBHOOK_SECRET_KEY, with the endpoint id as associated data so a sealed
  * secret copied onto another endpoint's row does not open. Without a key, only an embedded
- * (PGlite) gateway uses the fixed development key; with DATABASE_URL the box is not
+ * gateway (KASSA_EMBEDDED) uses the fixed development key; otherwise the box is not
  * `configured` (the gateway runs, webhooks are refused), so a real database never holds
  * secrets sealed with a public key. A malformed key is a configuration error.
  */
 export function createWebhookSecretBox(config: {
   WEBHOOK_SECRET_KEY?: Secret | undefined;
-  DATABASE_URL?: string | undefined;
+  KASSA_EMBEDDED: boolean;
 }): WebhookSecretBox {
   const key = keyOf(config);
   const usable = (): Buffer => {
@@ -65,11 +66,11 @@ export function createWebhookSecretBox(config: {
 
 function keyOf(config: {
   WEBHOOK_SECRET_KEY?: Secret | undefined;
-  DATABASE_URL?: string | undefined;
+  KASSA_EMBEDDED: boolean;
 }): Buffer | undefined {
   const configured = config.WEBHOOK_SECRET_KEY?.reveal();
   if (configured === undefined) {
-    return config.DATABASE_URL === undefined ? developmentKey : undefined;
+    return config.KASSA_EMBEDDED ? developmentKey : undefined;
   }
   const key = /^[0-9a-f]{64}$/i.test(configured)
     ? Buffer.from(configured, "hex")

@@ -146,6 +146,8 @@ describe("MERCHANT_DEFAULT_FEE_BPS and MERCHANT_DEFAULT_FEE_FIXED", () => {
   const baseEnv = {
     KASSA_INTERNAL_TOKEN: testTokens.internal,
     KASSA_ADMIN_TOKEN: testTokens.admin,
+    // Only read here, never connected to.
+    DATABASE_URL: "postgres://127.0.0.1:1/unused",
   };
 
   it("set the schedule of merchants created without one", async () => {
