@@ -6,7 +6,6 @@ import type { GatewayDatabase } from "./gateway-database.js";
 import { type PaymentRow, payments } from "./schema.js";
 import {
   historyOf,
-  lockedStatusUpdate,
   type TransitionCause,
   type TransitionEffects,
   transitionRepository,
@@ -349,18 +348,13 @@ function transitionPayment(
     db,
     {
       subject: "payment",
+      table: payments,
+      id,
       from,
+      to,
+      changes,
       cause,
       at,
-      write: (tx, history) =>
-        lockedStatusUpdate(
-          tx,
-          payments,
-          id,
-          from,
-          { ...changes, status: to, updatedAt: at },
-          history,
-        ),
       eventOf: paymentEventOf,
     },
     effects,

@@ -4,11 +4,7 @@ import type { Failure } from "../failure-catalogue.js";
 import { refundEventOf } from "../webhooks/webhook-events.js";
 import type { GatewayDatabase } from "./gateway-database.js";
 import { type RefundRow, refunds } from "./schema.js";
-import {
-  lockedStatusUpdate,
-  type TransitionCause,
-  transitionRepository,
-} from "./transition-repository.js";
+import { type TransitionCause, transitionRepository } from "./transition-repository.js";
 
 /** A refund to reserve, as CreateRefund validated it. */
 export type NewRefund = Pick<
@@ -186,18 +182,13 @@ function transitionRefund(
 ): Promise<RefundRow | undefined> {
   return transitionRepository.transition(db, {
     subject: "refund",
+    table: refunds,
+    id,
     from: ["PENDING"],
+    to,
+    changes,
     cause,
     at,
-    write: (tx, history) =>
-      lockedStatusUpdate(
-        tx,
-        refunds,
-        id,
-        ["PENDING"],
-        { ...changes, status: to, updatedAt: at },
-        history,
-      ),
     eventOf: refundEventOf,
   });
 }

@@ -47,35 +47,29 @@ export const transitionActors = {
   reconciler: "reconciler",
 } as const;
 
-/** A payment's or a refund's row, as far as its history needs it. */
-interface Subject {
-  readonly id: string;
-  readonly status: string;
-}
+/** A table whose rows have a status history: payments and refunds. */
+type SubjectTable = typeof payments | typeof refunds;
+type SubjectRow<Table extends SubjectTable> = Table["$inferSelect"];
+type SubjectStatus<Table extends SubjectTable> = SubjectRow<Table>["status"];
 
 /** What {@link transitionRepository.transition} needs to change one subject's status. */
-export interface Transition<Row extends Subject> {
+export interface Transition<Table extends SubjectTable> {
   readonly subject: StatusTransitionRow["subject"];
+  readonly table: Table;
+  readonly id: string;
   /** The statuses it applies from; from any other it changes nothing and records nothing. */
-  readonly from: readonly Row["status"][];
+  readonly from: readonly SubjectStatus<Table>[];
+  readonly to: SubjectStatus<Table>;
+  /** The other columns it sets (`updated_at` is set to `at`). */
+  readonly changes: Partial<Omit<Table["$inferInsert"], "id" | "status" | "updatedAt">>;
   readonly cause: TransitionCause;
   readonly at: Date;
-  /**
-   * The guarded update to the new status with its `history` row, in one statement that first
-   * locks the subject (`SELECT … FOR UPDATE`) and reports the status it held then, which under
-   * the lock is the status the update replaced; undefined (nothing written) when the subject is
-   * not in `from`. See {@link lockedStatusUpdate}.
-   */
-  write(
-    tx: GatewayDatabase,
-    history: LockedHistory,
-  ): Promise<{ row: Row; from: Row["status"] } | undefined>;
   /** The event a merchant hears of this change by, if it is one they care about. */
-  eventOf(from: Row["status"], changed: Row): NewEvent | undefined;
+  eventOf(from: SubjectStatus<Table>, changed: SubjectRow<Table>): NewEvent | undefined;
 }
 
-/** The history row {@link lockedStatusUpdate} writes with the change. */
-export interface LockedHistory {
+/** The history row written with a change or a creation. */
+interface HistoryCause {
   readonly subject: StatusTransitionRow["subject"];
   readonly cause: TransitionCause;
   readonly at: Date;
@@ -97,15 +91,15 @@ export const transitionRepository = {
    * written. The transition's event, if it makes one, is written with it. Two statements: the
    * change with its history, then the event with its deliveries' endpoints.
    */
-  transition<Row extends Subject>(
+  transition<Table extends SubjectTable>(
     db: GatewayDatabase,
-    transition: Transition<Row>,
+    transition: Transition<Table>,
     effects?: TransitionEffects,
-  ): Promise<Row | undefined> {
+  ): Promise<SubjectRow<Table> | undefined> {
     const run = async (tx: GatewayDatabase) => {
-      const { subject, cause, at } = transition;
-      const written = await transition.write(tx, { subject, cause, at });
+      const written = await lockedStatusUpdate(tx, transition);
       if (!written) return undefined;
+      const { at } = transition;
       const { row: changed, from } = written;
       const event = transition.eventOf(from, changed);
       if (event) {
@@ -159,28 +153,22 @@ export const transitionRepository = {
   },
 };
 
-/** A table whose rows have a status history: payments and refunds. */
-type SubjectTable = typeof payments | typeof refunds;
-
 /**
- * The `write` of a {@link Transition} for a row of `table`: ONE statement that locks the row
- * (`SELECT … FOR UPDATE` in a CTE), sets `changes` and the new status only if the status it
- * holds is one of `from`, and inserts the history row of the change from what the update
- * returned, so the change and its history are one round trip and cannot part. Under READ
- * COMMITTED the update re-reads a row changed meanwhile, and the lock is already held, so the
- * status it reports is the one it replaced. Resolves with the row and that status; undefined
- * (and no history written) when the subject is not in `from`.
+ * ONE statement for a {@link Transition}: it locks the row (`SELECT … FOR UPDATE` in a CTE),
+ * sets the new status and `changes` only if the status it holds is one of `from`, and inserts
+ * the history row of the change from what the update returned, so the change and its history
+ * are one round trip and cannot part. Under READ COMMITTED the update re-reads a row changed
+ * meanwhile, and the lock is already held, so the status it reports is the one it replaced.
+ * Resolves with the row and that status; undefined (and no history written) when the subject
+ * is not in `from`.
  */
-export async function lockedStatusUpdate<Table extends SubjectTable>(
+async function lockedStatusUpdate<Table extends SubjectTable>(
   tx: GatewayDatabase,
-  table: Table,
-  id: string,
-  from: readonly Table["$inferSelect"]["status"][],
-  changes: Partial<Table["$inferInsert"]>,
-  history: LockedHistory,
-): Promise<{ row: Table["$inferSelect"]; from: Table["$inferSelect"]["status"] } | undefined> {
+  transition: Transition<Table>,
+): Promise<{ row: SubjectRow<Table>; from: SubjectStatus<Table> } | undefined> {
+  const { id, from, to, changes, subject: kind, cause, at } = transition;
   // Both tables have the columns used here; drizzle cannot see that through the union.
-  const subject = table as typeof payments;
+  const subject = transition.table as typeof payments;
   const before = tx
     .$with("before")
     .as(
@@ -193,7 +181,7 @@ export async function lockedStatusUpdate<Table extends SubjectTable>(
   const updated = tx.$with("updated").as(
     tx
       .update(subject)
-      .set(changes as Partial<typeof payments.$inferInsert>)
+      .set({ ...(changes as Partial<typeof payments.$inferInsert>), status: to, updatedAt: at })
       .from(before)
       .where(
         and(
@@ -208,11 +196,13 @@ export async function lockedStatusUpdate<Table extends SubjectTable>(
   );
   // A payment's history is its own; a refund's is its payment's.
   const paymentId =
-    history.subject === "payment"
+    kind === "payment"
       ? updated.id
       : (updated as unknown as { paymentId: typeof updated.id }).paymentId;
   const recorded = historyOf(tx, updated, {
-    ...history,
+    subject: kind,
+    cause,
+    at,
     subjectId: updated.id,
     paymentId,
     fromStatus: updated.fromStatus,
@@ -223,10 +213,7 @@ export async function lockedStatusUpdate<Table extends SubjectTable>(
   const [written] = await tx.with(before, updated, recorded).select().from(updated);
   if (!written) return undefined;
   const { fromStatus, ...row } = written;
-  return { row, from: fromStatus } as {
-    row: Table["$inferSelect"];
-    from: Table["$inferSelect"]["status"];
-  };
+  return { row, from: fromStatus } as { row: SubjectRow<Table>; from: SubjectStatus<Table> };
 }
 
 /**
@@ -236,7 +223,7 @@ export async function lockedStatusUpdate<Table extends SubjectTable>(
 export function historyOf(
   db: GatewayDatabase,
   source: WithSubquery,
-  row: LockedHistory & {
+  row: HistoryCause & {
     subjectId: SQLWrapper;
     paymentId: SQLWrapper;
     fromStatus: SQLWrapper | null;
